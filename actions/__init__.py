@@ -1,0 +1,1 @@
+"""rasa_sdk actions: thin adapters between Rasa and the `bot` package."""

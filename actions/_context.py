@@ -1,0 +1,36 @@
+"""What every action needs: the knowledge base, the database, today's date, the shopper's text."""
+from datetime import date
+from typing import List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.knowledge import Answer, Knowledge, get_knowledge
+
+# Longer messages are cut before matching: nobody's question about returns is 5,000 characters long.
+MAX_TEXT = 1000
+
+
+def knowledge() -> Knowledge:
+    return get_knowledge()
+
+
+def today() -> date:
+    return date.today()
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message.get("text") or "")[:MAX_TEXT]
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_entity(tracker: Tracker, entity: str) -> Optional[str]:
+    return next(tracker.get_latest_entity_values(entity), None)
+
+
+def send(dispatcher: CollectingDispatcher, answer: Answer) -> None:
+    buttons: List[dict] = [{"title": title, "payload": payload} for title, payload in answer.buttons]
+    dispatcher.utter_message(text=answer.text, buttons=buttons or None)

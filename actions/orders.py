@@ -1,0 +1,170 @@
+"""Order status and cancellation, both behind verification of the order's email or postcode."""
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions._context import knowledge, today
+from bot.db import session_scope
+from bot.orders.cancellation import CancelOutcome, can_cancel, cancel_order
+from bot.orders.lookup import find_order_view
+from bot.orders.numbers import normalize_order_number
+from bot.orders.status_reply import describe
+from bot.orders.verification import Verification, is_locked, verify
+
+logger = logging.getLogger(__name__)
+VERIFIED = "verified"
+
+
+def _verified_number(tracker: Tracker) -> Optional[str]:
+    number = tracker.get_slot("order_number")
+    if number and tracker.get_slot("verification") == VERIFIED and tracker.get_slot("verified_order") == number:
+        return number
+    return None
+
+
+class _OrderFormValidation(FormValidationAction):
+    """Shared by both order forms: order number format, then the verification factor."""
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        if is_locked(tracker.get_slot("verification_failures")):
+            return []  # ends the form; the action after it explains and offers a person
+        return domain_slots
+
+    def validate_order_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        number = normalize_order_number(str(slot_value or ""))
+        if number is None:
+            dispatcher.utter_message(response="utter_order_number_format")
+            return {"order_number": None}
+        if number == tracker.get_slot("verified_order"):
+            return {"order_number": number}
+        return {"order_number": number, "verification": None}
+
+    def validate_verification(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        number = tracker.get_slot("order_number")
+        if not number:
+            return {"verification": None}
+        failures = int(tracker.get_slot("verification_failures") or 0)
+        try:
+            with session_scope() as session:
+                result = verify(session, number=number, answer=str(slot_value or "")[:500], failures=failures)
+        except SQLAlchemyError:
+            logger.exception("order database unavailable during verification")
+            dispatcher.utter_message(response="utter_something_went_wrong")
+            return {"verification": None}
+        if result.outcome == Verification.verified:
+            return {"verification": VERIFIED, "verified_order": number}
+        if result.outcome == Verification.not_a_factor:
+            dispatcher.utter_message(response="utter_verification_format")
+            return {"verification": None}
+        if result.outcome == Verification.mismatch:
+            dispatcher.utter_message(response="utter_verification_failed")
+        return {"verification": None, "order_number": None, "verified_order": None,
+                "verification_failures": float(result.failures)}
+
+
+class ValidateOrderStatusForm(_OrderFormValidation):
+    def name(self) -> Text:
+        return "validate_order_status_form"
+
+
+class ValidateCancelOrderForm(_OrderFormValidation):
+    def name(self) -> Text:
+        return "validate_cancel_order_form"
+
+
+def _locked_reply(dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
+    dispatcher.utter_message(response="utter_verification_locked")
+    return [SlotSet("pending_question", "offer_human")]
+
+
+class ActionOrderStatus(Action):
+    def name(self) -> Text:
+        return "action_order_status"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if is_locked(tracker.get_slot("verification_failures")):
+            return _locked_reply(dispatcher)
+        number = _verified_number(tracker)
+        if number is None:
+            dispatcher.utter_message(response="utter_ask_order_number")
+            return []
+        try:
+            with session_scope() as session:
+                order = find_order_view(session, number=number)
+        except SQLAlchemyError:
+            logger.exception("order database unavailable during status lookup")
+            dispatcher.utter_message(response="utter_something_went_wrong")
+            return []
+        if order is None:  # deleted since verification
+            dispatcher.utter_message(response="utter_verification_failed")
+            return [SlotSet("verification", None), SlotSet("verified_order", None)]
+        dispatcher.utter_message(text=describe(order, today()))
+        if order.is_late(today()):
+            dispatcher.utter_message(response="utter_offer_person")
+            return [SlotSet("pending_question", "offer_human")]
+        return [SlotSet("pending_question", None)]
+
+
+class ActionCheckCancellation(Action):
+    """After verification: ask to confirm if the order can still be cancelled, else explain returns."""
+
+    def name(self) -> Text:
+        return "action_check_cancellation"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        if is_locked(tracker.get_slot("verification_failures")):
+            return _locked_reply(dispatcher)
+        number = _verified_number(tracker)
+        if number is None:
+            dispatcher.utter_message(response="utter_ask_order_number")
+            return []
+        try:
+            with session_scope() as session:
+                order = find_order_view(session, number=number)
+        except SQLAlchemyError:
+            logger.exception("order database unavailable during cancellation check")
+            dispatcher.utter_message(response="utter_something_went_wrong")
+            return []
+        if order is None:
+            dispatcher.utter_message(response="utter_verification_failed")
+            return []
+        if order.status.value == "cancelled":
+            dispatcher.utter_message(response="utter_already_cancelled", order_number=number)
+            return [SlotSet("pending_question", None)]
+        if not can_cancel(order.status):
+            dispatcher.utter_message(response="utter_cancel_too_late", order_number=number,
+                                     how_to_start=knowledge().kb.returns.how_to_start)
+            return [SlotSet("pending_question", None)]
+        items = ", ".join(f"{line.quantity} x {line.name}" for line in order.lines)
+        dispatcher.utter_message(response="utter_confirm_cancel", order_number=number, items=items)
+        return [SlotSet("pending_question", "cancel_order")]
+
+
+def confirm_cancellation(dispatcher: CollectingDispatcher, number: str) -> None:
+    """Carry out a cancellation the shopper confirmed; called by the yes/no action."""
+    try:
+        with session_scope() as session:
+            outcome = cancel_order(session, number=number)
+    except SQLAlchemyError:
+        logger.exception("order database unavailable during cancellation")
+        dispatcher.utter_message(response="utter_something_went_wrong")
+        return
+    response = {
+        CancelOutcome.cancelled: "utter_cancelled",
+        CancelOutcome.already_cancelled: "utter_already_cancelled",
+        CancelOutcome.too_late: "utter_cancel_too_late",
+        CancelOutcome.not_found: "utter_verification_failed",
+    }[outcome]
+    dispatcher.utter_message(response=response, order_number=number,
+                             how_to_start=knowledge().kb.returns.how_to_start)
+

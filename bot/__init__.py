@@ -1,0 +1,1 @@
+"""Storefront Assistant: everything that is not Rasa glue."""

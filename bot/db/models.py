@@ -1,0 +1,102 @@
+"""The order database: customers, orders, order lines, shipments and their tracking events."""
+import enum
+from datetime import datetime
+
+from sqlalchemy import Column, Date, DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+class OrderStatus(str, enum.Enum):
+    placed = "placed"
+    processing = "processing"
+    shipped = "shipped"
+    in_transit = "in_transit"
+    out_for_delivery = "out_for_delivery"
+    delivered = "delivered"
+    delayed = "delayed"
+    cancelled = "cancelled"
+    returned = "returned"
+    refunded = "refunded"
+
+
+# States in which the order has not left the warehouse and can still be cancelled.
+CANCELLABLE = (OrderStatus.placed, OrderStatus.processing)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(254), nullable=False, unique=True, index=True)
+    name = Column(String(120), nullable=False)
+    orders = relationship("Order", back_populates="customer")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(16), nullable=False, unique=True, index=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    status = Column(Enum(OrderStatus, name="order_status", native_enum=False, length=20), nullable=False)
+    placed_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+    shipping_name = Column(String(120), nullable=False)
+    shipping_city = Column(String(80), nullable=False)
+    shipping_postcode = Column(String(16), nullable=False)
+    shipping_country = Column(String(2), nullable=False)
+    shipping_method = Column(String(20), nullable=False)
+    payment_method = Column(String(20), nullable=False)
+    total_cents = Column(Integer, nullable=False)
+    currency = Column(String(3), nullable=False, default="USD")
+
+    customer = relationship("Customer", back_populates="orders")
+    lines = relationship("OrderLine", back_populates="order", order_by="OrderLine.id",
+                         cascade="all, delete-orphan")
+    shipments = relationship("Shipment", back_populates="order", order_by="Shipment.id",
+                             cascade="all, delete-orphan")
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True)
+    sku = Column(String(20), nullable=False)
+    name = Column(String(120), nullable=False)
+    size = Column(String(16), nullable=False)
+    quantity = Column(Integer, nullable=False)
+    unit_price_cents = Column(Integer, nullable=False)
+
+    order = relationship("Order", back_populates="lines")
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+
+    id = Column(Integer, primary_key=True)
+    order_id = Column(Integer, ForeignKey("orders.id", ondelete="CASCADE"), nullable=False, index=True)
+    carrier = Column(String(40), nullable=False)
+    tracking_number = Column(String(40), nullable=False, index=True)
+    shipped_at = Column(DateTime, nullable=False)
+    estimated_delivery = Column(Date, nullable=False)
+    delivered_at = Column(DateTime, nullable=True)
+
+    order = relationship("Order", back_populates="shipments")
+    events = relationship("TrackingEvent", back_populates="shipment", order_by="TrackingEvent.occurred_at",
+                          cascade="all, delete-orphan")
+
+
+class TrackingEvent(Base):
+    __tablename__ = "tracking_events"
+
+    id = Column(Integer, primary_key=True)
+    shipment_id = Column(Integer, ForeignKey("shipments.id", ondelete="CASCADE"), nullable=False, index=True)
+    occurred_at = Column(DateTime, nullable=False)
+    location = Column(String(80), nullable=False)
+    description = Column(Text, nullable=False)
+
+    shipment = relationship("Shipment", back_populates="events")
+

@@ -1,0 +1,234 @@
+"""The shape of the knowledge-base files, checked when they are loaded.
+
+Unknown keys are refused so that a typo in a YAML file is reported instead of silently ignored.
+"""
+from decimal import Decimal
+from typing import Dict, List, Literal, Optional, Tuple
+
+from pydantic import BaseModel, Field, conint, constr, validator
+
+Text = constr(strip_whitespace=True, min_length=1)
+Money = Decimal
+
+GROUPS = ("footwear", "outerwear", "tops", "bottoms", "intimates", "accessories")
+
+
+class _Strict(BaseModel):
+    class Config:
+        extra = "forbid"
+        allow_mutation = False
+
+
+def to_cents(amount: Decimal) -> int:
+    return int((Decimal(str(amount)) * 100).quantize(Decimal("1")))
+
+
+class Support(_Strict):
+    email: Text
+    phone: Text
+    hours: Text
+
+
+class Payment(_Strict):
+    methods: List[Text] = Field(..., min_items=1)
+    charged_when: Text
+    currencies: Text
+    security: Text
+    promo_codes: Text
+
+
+class Store(_Strict):
+    name: Text
+    currency: Literal["USD"]
+    support: Support
+    payment: Payment
+
+
+class Category(_Strict):
+    id: Text
+    name: Text
+    group: Literal[GROUPS]  # type: ignore[valid-type]
+    size_chart: Optional[Text] = None
+    hygiene: bool = False
+    synonyms: List[Text] = Field(..., min_items=1)
+
+
+class Categories(_Strict):
+    categories: List[Category] = Field(..., min_items=1)
+
+
+class Product(_Strict):
+    sku: constr(regex=r"^[A-Z]{2}-[A-Z]{3}-\d{3}$")  # type: ignore[valid-type]
+    name: Text
+    category: Text
+    price: Money = Field(..., gt=0)
+    sizes: List[Text] = Field(..., min_items=1)
+    fit: Literal["runs_small", "true_to_size", "runs_large"]
+    fit_note: Text
+    materials: List[Text] = Field(..., min_items=1)
+    final_sale: bool = False
+
+    @property
+    def price_cents(self) -> int:
+        return to_cents(self.price)
+
+
+class Catalog(_Strict):
+    products: List[Product] = Field(..., min_items=1)
+
+
+class Conditions(_Strict):
+    general: Text
+    by_group: Dict[Literal[GROUPS], Text]  # type: ignore[valid-type]
+
+    @validator("by_group")
+    def _every_group(cls, value):
+        missing = sorted(set(GROUPS) - set(value))
+        if missing:
+            raise ValueError(f"missing condition text for group(s): {', '.join(missing)}")
+        return value
+
+
+class ReturnShipping(_Strict):
+    domestic: Text
+    international: Text
+    faulty: Text
+
+
+class RefundMethod(_Strict):
+    id: Text
+    name: Text
+    synonyms: List[Text] = Field(..., min_items=1)
+    time: Text
+
+
+class Refunds(_Strict):
+    timing: Text
+    methods: List[RefundMethod] = Field(..., min_items=1)
+
+
+class ReturnRegion(_Strict):
+    id: Text
+    name: Text
+    synonyms: List[Text] = Field(..., min_items=1)
+    rule: Text
+
+
+class Returns(_Strict):
+    standard_window_days: conint(gt=0, le=365)  # type: ignore[valid-type]
+    window_overrides: Dict[str, conint(gt=0, le=365)] = {}  # type: ignore[valid-type]
+    conditions: Conditions
+    final_sale: Text
+    exchanges: Text
+    return_shipping: ReturnShipping
+    refunds: Refunds
+    damaged: Text
+    wrong_item: Text
+    gifts: Text
+    regions: List[ReturnRegion] = []
+    how_to_start: Text
+
+
+class ShippingMethod(_Strict):
+    id: Literal["standard", "express", "next_day"]
+    name: Text
+    price: Money = Field(..., ge=0)
+    days: Tuple[conint(ge=0), conint(ge=0)]  # type: ignore[valid-type]
+    carrier: Text
+
+    @validator("days")
+    def _ordered(cls, value):
+        if value[0] > value[1]:
+            raise ValueError("days must be [fastest, slowest]")
+        return value
+
+    @property
+    def price_cents(self) -> int:
+        return to_cents(self.price)
+
+
+class ShippingRegion(_Strict):
+    id: Text
+    name: Text
+    synonyms: List[Text] = Field(..., min_items=1)
+    free_over: Optional[Money] = None
+    duties: Text
+    methods: List[ShippingMethod] = Field(..., min_items=1)
+
+    @property
+    def free_over_cents(self) -> Optional[int]:
+        return None if self.free_over is None else to_cents(self.free_over)
+
+
+class Processing(_Strict):
+    cutoff: Text
+    business_days: conint(ge=0)  # type: ignore[valid-type]
+    text: Text
+
+
+class Shipping(_Strict):
+    processing: Processing
+    regions: List[ShippingRegion] = Field(..., min_items=1)
+    method_synonyms: Dict[Literal["standard", "express", "next_day"], List[Text]]
+    tracking: Text
+    address_change: Text
+    late_parcel: Text
+    lost_parcel: Text
+    po_boxes: Text
+
+
+Range = Tuple[float, float]
+
+
+class SizeRow(_Strict):
+    size: Text
+    chest: Optional[Range] = None
+    waist: Optional[Range] = None
+    hips: Optional[Range] = None
+    height: Optional[Range] = None
+    weight: Optional[Range] = None
+    waist_in: Optional[Text] = None
+    shoe: Optional[Text] = None
+
+    @validator("chest", "waist", "hips", "height", "weight")
+    def _ordered(cls, value):
+        if value is not None and value[0] >= value[1]:
+            raise ValueError("range must be [low, high] with low < high")
+        return value
+
+
+class SizeChart(_Strict):
+    name: Text
+    measure: List[Literal["chest", "waist", "hips", "foot"]]
+    sizes: List[SizeRow] = Field(..., min_items=1)
+
+
+class ShoeSize(_Strict):
+    us_men: float
+    us_women: float
+    uk: float
+    eu: float
+    cn: float
+    cm: float
+
+
+class Sizing(_Strict):
+    how_to_measure: Dict[str, Text]
+    charts: Dict[str, SizeChart]
+    shoes: List[ShoeSize] = Field(..., min_items=2)
+
+
+class FaqEntry(_Strict):
+    topic: Optional[Text] = None
+    answer: Optional[Text] = None
+    questions: List[Text] = Field(..., min_items=1)
+
+    @validator("answer", always=True)
+    def _topic_or_answer(cls, value, values):
+        if not value and not values.get("topic"):
+            raise ValueError("an entry needs a topic or an answer")
+        return value
+
+
+class Faq(_Strict):
+    entries: List[FaqEntry] = Field(..., min_items=1)

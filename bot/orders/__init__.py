@@ -1,0 +1,1 @@
+"""Orders: number formats, verified lookup, status replies and cancellation."""
