@@ -1,5 +1,5 @@
 """Answers from the knowledge base."""
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -8,25 +8,37 @@ from actions._context import knowledge, latest_entity, latest_intent, latest_tex
 from bot.knowledge import Answer
 
 
+KNOWLEDGE_INTENTS = ("ask_return_policy", "ask_shipping", "ask_sizing", "ask_payment", "change_shipping_address")
+
+
+def answer_for(tracker: Tracker) -> Optional[Answer]:
+    """The knowledge-base answer to the latest message, if its intent is a knowledge question."""
+    kb, text, product = knowledge(), latest_text(tracker), latest_entity(tracker, "product")
+    intent = latest_intent(tracker)
+    if intent == "ask_return_policy":
+        return kb.returns(text, product)
+    if intent == "ask_sizing":
+        return kb.sizing(text, product)
+    if intent == "ask_payment":
+        return kb.payment(text)
+    if intent == "change_shipping_address":
+        return Answer(kb.kb.shipping.address_change)
+    if intent == "ask_shipping":
+        return kb.shipping(text)
+    return None
+
+
 class ActionAnswerFromKnowledgeBase(Action):
     def name(self) -> Text:
         return "action_answer_from_knowledge_base"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        kb, text, product = knowledge(), latest_text(tracker), latest_entity(tracker, "product")
-        intent = latest_intent(tracker)
-        if intent == "ask_return_policy":
-            answer = kb.returns(text, product)
-        elif intent == "ask_sizing":
-            answer = kb.sizing(text, product)
-        elif intent == "ask_payment":
-            answer = kb.payment(text)
-        elif intent == "change_shipping_address":
-            answer = Answer(kb.kb.shipping.address_change)
+        answer = answer_for(tracker)
+        if answer is None:
+            dispatcher.utter_message(response="utter_help")
         else:
-            answer = kb.shipping(text)
-        send(dispatcher, answer)
+            send(dispatcher, answer)
         return []
 
 

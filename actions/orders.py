@@ -8,16 +8,31 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions._context import knowledge, today
+from actions._context import knowledge, latest_intent, send, today
+from actions.knowledge import KNOWLEDGE_INTENTS, answer_for
 from bot.db import session_scope
 from bot.orders.cancellation import CancelOutcome, can_cancel, cancel_order
 from bot.orders.lookup import find_order_view
-from bot.orders.numbers import normalize_order_number
+from bot.orders.numbers import explicit_order_number, normalize_order_number
 from bot.orders.status_reply import describe
 from bot.orders.verification import Verification, is_locked, verify
 
 logger = logging.getLogger(__name__)
 VERIFIED = "verified"
+# A message inside the order form with a knowledge intent this sure is a side question, not an answer.
+SIDE_QUESTION_CONFIDENCE = 0.5
+
+
+def answered_side_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Answer "how long is shipping?" asked in the middle of the form, then let the form ask again."""
+    intent = tracker.latest_message.get("intent") or {}
+    if latest_intent(tracker) not in KNOWLEDGE_INTENTS or intent.get("confidence", 0) < SIDE_QUESTION_CONFIDENCE:
+        return False
+    answer = answer_for(tracker)
+    if answer is None:
+        return False
+    send(dispatcher, answer)
+    return True
 
 
 def _verified_number(tracker: Tracker) -> Optional[str]:
@@ -27,8 +42,12 @@ def _verified_number(tracker: Tracker) -> Optional[str]:
     return None
 
 
-class _OrderFormValidation(FormValidationAction):
-    """Shared by both order forms: order number format, then the verification factor."""
+class _OrderSlotValidation:
+    """Shared by both order forms: order number format, then the verification factor.
+
+    A mixin rather than a FormValidationAction subclass: rasa_sdk registers every subclass of
+    Action it finds, and this one has no name of its own.
+    """
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
@@ -40,7 +59,8 @@ class _OrderFormValidation(FormValidationAction):
                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         number = normalize_order_number(str(slot_value or ""))
         if number is None:
-            dispatcher.utter_message(response="utter_order_number_format")
+            if not answered_side_question(dispatcher, tracker):
+                dispatcher.utter_message(response="utter_order_number_format")
             return {"order_number": None}
         if number == tracker.get_slot("verified_order"):
             return {"order_number": number}
@@ -51,6 +71,12 @@ class _OrderFormValidation(FormValidationAction):
         number = tracker.get_slot("order_number")
         if not number:
             return {"verification": None}
+        if slot_value == VERIFIED and tracker.get_slot("verified_order") == number:
+            return {"verification": VERIFIED}  # re-validated when the other order form starts
+        other_number = explicit_order_number(str(slot_value or ""))
+        if other_number and other_number != number:
+            # The shopper corrected the order number instead of answering; that is no failed attempt.
+            return {"order_number": other_number, "verification": None}
         failures = int(tracker.get_slot("verification_failures") or 0)
         try:
             with session_scope() as session:
@@ -62,7 +88,8 @@ class _OrderFormValidation(FormValidationAction):
         if result.outcome == Verification.verified:
             return {"verification": VERIFIED, "verified_order": number}
         if result.outcome == Verification.not_a_factor:
-            dispatcher.utter_message(response="utter_verification_format")
+            if not answered_side_question(dispatcher, tracker):
+                dispatcher.utter_message(response="utter_verification_format")
             return {"verification": None}
         if result.outcome == Verification.mismatch:
             dispatcher.utter_message(response="utter_verification_failed")
@@ -70,12 +97,12 @@ class _OrderFormValidation(FormValidationAction):
                 "verification_failures": float(result.failures)}
 
 
-class ValidateOrderStatusForm(_OrderFormValidation):
+class ValidateOrderStatusForm(_OrderSlotValidation, FormValidationAction):
     def name(self) -> Text:
         return "validate_order_status_form"
 
 
-class ValidateCancelOrderForm(_OrderFormValidation):
+class ValidateCancelOrderForm(_OrderSlotValidation, FormValidationAction):
     def name(self) -> Text:
         return "validate_cancel_order_form"
 

@@ -51,6 +51,60 @@ def _init_db(args) -> int:
     return _seed(args)
 
 
+def _train(args) -> int:
+    from bot.training import train_if_changed
+
+    train_if_changed(force=args.force)
+    return 0
+
+
+def _serve_actions(args) -> int:
+    """The action server, after the knowledge base passed validation (a broken file stops it here)."""
+    from bot.knowledge import KnowledgeBaseError, get_knowledge
+    from bot.orders.masking import install_log_masking
+    from bot.settings import get_settings
+
+    try:
+        get_knowledge()
+    except KnowledgeBaseError as error:
+        print(error, file=sys.stderr)
+        return 1
+    from rasa_sdk.endpoint import run
+
+    settings = get_settings()
+    install_log_masking()
+    run("actions", port=args.port or settings.action_port)
+    return 0
+
+
+def _wait_ready(args) -> int:
+    from bot.readiness import servers_ready, wait_until
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    ready = wait_until(lambda: servers_ready(settings.rasa_url, settings.rasa_token, settings.action_port),
+                       timeout=args.timeout)
+    return 0 if ready else 1
+
+
+def _render_endpoints(args) -> int:
+    """endpoints.yml with ${VARIABLES} filled in from the settings (Rasa 3.6 leaves them as text)."""
+    import os
+    from pathlib import Path
+
+    from bot.settings import PROJECT_ROOT, get_settings
+
+    settings = get_settings()
+    values = {**os.environ, "ACTION_PORT": str(settings.action_port)}
+    template = (PROJECT_ROOT / "endpoints.yml").read_text()
+    for key, value in values.items():
+        template = template.replace("${" + key + "}", value)
+    target = Path(args.output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(template)
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Storefront Assistant tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -65,6 +119,22 @@ def main(argv: Optional[List[str]] = None) -> int:
         sub.add_argument("--database-url", default=None, help="defaults to DATABASE_URL or var/storefront.db")
         sub.add_argument("--today", default=None, help="anchor date for the demo data (YYYY-MM-DD)")
         sub.set_defaults(handler=handler)
+
+    train = commands.add_parser("train", help="train the Rasa model if data, domain or config changed")
+    train.add_argument("--force", action="store_true")
+    train.set_defaults(handler=_train)
+
+    actions = commands.add_parser("serve-actions", help="validate the knowledge base, then run the action server")
+    actions.add_argument("--port", type=int, default=None)
+    actions.set_defaults(handler=_serve_actions)
+
+    wait = commands.add_parser("wait-ready", help="wait until the Rasa and action servers answer")
+    wait.add_argument("--timeout", type=float, default=120)
+    wait.set_defaults(handler=_wait_ready)
+
+    render = commands.add_parser("render-endpoints", help="write endpoints.yml with variables filled in")
+    render.add_argument("--output", default="var/endpoints.yml")
+    render.set_defaults(handler=_render_endpoints)
 
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -122,7 +122,7 @@ def seed(session: Session, kb: KnowledgeBase, today: date, seed_value: int = 42)
         )
         if status not in (OrderStatus.placed, OrderStatus.processing, OrderStatus.cancelled):
             order.shipments.append(_shipment(rng, status, placed, method, today, city))
-        session.add(order)
+        # already in the session through customer.orders (adding each one walks every sibling)
         by_status[status.value] += 1
     session.flush()
     return SeedSummary(customers=len(customers), orders=len(states), by_status=by_status)

@@ -10,12 +10,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.db.models import Base
 
 
-@lru_cache(maxsize=8)
 def get_engine(url: Optional[str] = None) -> Engine:
+    """The engine for `url`, or for the configured DATABASE_URL; one per URL and process."""
     if url is None:
         from bot.settings import get_settings
 
         url = get_settings().database_url
+    return _engine_for(url)
+
+
+@lru_cache(maxsize=8)
+def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         from pathlib import Path
 

@@ -4,6 +4,7 @@ from typing import Optional
 
 ORDER_NUMBER_FORMAT = "TS followed by 6 digits, e.g. TS104233"
 _ORDER_NUMBER = re.compile(r"(?<![a-z0-9])(?:ts)?[\s#:-]*(\d{6})(?![0-9])", re.IGNORECASE)
+_EXPLICIT_ORDER_NUMBER = re.compile(r"(?<![a-z0-9])ts[\s#:-]*(\d{6})(?![0-9])", re.IGNORECASE)
 _EMAIL = re.compile(r"[a-z0-9._%+'-]+@[a-z0-9.-]+\.[a-z]{2,}", re.IGNORECASE)
 _POSTCODE = re.compile(r"^[a-z0-9][a-z0-9 -]{1,8}[a-z0-9]$", re.IGNORECASE)
 
@@ -13,6 +14,14 @@ def normalize_order_number(text: Optional[str]) -> Optional[str]:
     if not text:
         return None
     match = _ORDER_NUMBER.search(text[:500])
+    return f"TS{match.group(1)}" if match else None
+
+
+def explicit_order_number(text: Optional[str]) -> Optional[str]:
+    """Only an order number written with its TS prefix: a bare 6-digit number may be a postcode."""
+    if not text:
+        return None
+    match = _EXPLICIT_ORDER_NUMBER.search(text[:500])
     return f"TS{match.group(1)}" if match else None
 
 

@@ -1,0 +1,64 @@
+"""Yes/no answers to the assistant's own questions, complaints, and requests for a person."""
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions._context import knowledge, latest_intent, latest_text
+from actions.orders import confirm_cancellation
+
+
+def contact_person(dispatcher: CollectingDispatcher) -> None:
+    support = knowledge().kb.store.support
+    dispatcher.utter_message(response="utter_person_contact", email=support.email, phone=support.phone,
+                             hours=support.hours)
+
+
+class ActionContactPerson(Action):
+    def name(self) -> Text:
+        return "action_contact_person"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        contact_person(dispatcher)
+        return [SlotSet("pending_question", None)]
+
+
+class ActionAnswerYesNo(Action):
+    """A yes or no means something only after the assistant asked a question; otherwise move on."""
+
+    def name(self) -> Text:
+        return "action_answer_yes_no"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        pending = tracker.get_slot("pending_question")
+        said_yes = latest_intent(tracker) == "affirm"
+        number = tracker.get_slot("verified_order")
+        if pending == "cancel_order" and number:
+            if said_yes:
+                confirm_cancellation(dispatcher, number)
+            else:
+                dispatcher.utter_message(response="utter_cancel_kept", order_number=number)
+        elif pending == "offer_human" and said_yes:
+            contact_person(dispatcher)
+        else:
+            dispatcher.utter_message(response="utter_anything_else")
+        return [SlotSet("pending_question", None)]
+
+
+class ActionAcknowledgeComplaint(Action):
+    """Acknowledge the feeling, answer what can be answered, and offer a person."""
+
+    def name(self) -> Text:
+        return "action_acknowledge_complaint"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(response="utter_complaint")
+        hit = knowledge().search(latest_text(tracker))
+        if hit is not None:
+            dispatcher.utter_message(text=hit.answer)
+        dispatcher.utter_message(response="utter_offer_person")
+        return [SlotSet("pending_question", "offer_human")]
