@@ -34,3 +34,10 @@ def latest_entity(tracker: Tracker, entity: str) -> Optional[str]:
 def send(dispatcher: CollectingDispatcher, answer: Answer) -> None:
     buttons: List[dict] = [{"title": title, "payload": payload} for title, payload in answer.buttons]
     dispatcher.utter_message(text=answer.text, buttons=buttons or None)
+
+
+def contact_person(dispatcher: CollectingDispatcher) -> None:
+    """How to reach a person from the team."""
+    support = knowledge().kb.store.support
+    dispatcher.utter_message(response="utter_person_contact", email=support.email, phone=support.phone,
+                             hours=support.hours)

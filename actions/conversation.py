@@ -5,14 +5,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions._context import knowledge, latest_intent, latest_text
+from actions._context import contact_person, knowledge, latest_intent, latest_text
 from actions.orders import confirm_cancellation
-
-
-def contact_person(dispatcher: CollectingDispatcher) -> None:
-    support = knowledge().kb.store.support
-    dispatcher.utter_message(response="utter_person_contact", email=support.email, phone=support.phone,
-                             hours=support.hours)
 
 
 class ActionContactPerson(Action):

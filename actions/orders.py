@@ -8,7 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions._context import knowledge, latest_intent, send, today
+from actions._context import contact_person, knowledge, latest_intent, send, today
 from actions.knowledge import KNOWLEDGE_INTENTS, answer_for
 from bot.db import session_scope
 from bot.orders.cancellation import CancelOutcome, can_cancel, cancel_order
@@ -21,6 +21,17 @@ logger = logging.getLogger(__name__)
 VERIFIED = "verified"
 # A message inside the order form with a knowledge intent this sure is a side question, not an answer.
 SIDE_QUESTION_CONFIDENCE = 0.5
+
+
+# Intents that end the order form when the message holds no order number, email or postcode.
+EXIT_INTENTS = ("deny", "goodbye", "request_human")
+
+
+def exit_intent(tracker: Tracker) -> Optional[str]:
+    intent = tracker.latest_message.get("intent") or {}
+    if intent.get("name") in EXIT_INTENTS and intent.get("confidence", 0) >= SIDE_QUESTION_CONFIDENCE:
+        return intent["name"]
+    return None
 
 
 def answered_side_question(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
@@ -51,14 +62,17 @@ class _OrderSlotValidation:
 
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
-        if is_locked(tracker.get_slot("verification_failures")):
-            return []  # ends the form; the action after it explains and offers a person
+        if is_locked(tracker.get_slot("verification_failures")) or tracker.get_slot("order_form_exit"):
+            return []  # ends the form; the action after it explains
         return domain_slots
 
     def validate_order_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
                               tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
         number = normalize_order_number(str(slot_value or ""))
         if number is None:
+            leaving = exit_intent(tracker)
+            if leaving:
+                return {"order_number": None, "order_form_exit": leaving}
             if not answered_side_question(dispatcher, tracker):
                 dispatcher.utter_message(response="utter_order_number_format")
             return {"order_number": None}
@@ -88,6 +102,9 @@ class _OrderSlotValidation:
         if result.outcome == Verification.verified:
             return {"verification": VERIFIED, "verified_order": number}
         if result.outcome == Verification.not_a_factor:
+            leaving = exit_intent(tracker)
+            if leaving:
+                return {"verification": None, "order_form_exit": leaving}
             if not answered_side_question(dispatcher, tracker):
                 dispatcher.utter_message(response="utter_verification_format")
             return {"verification": None}
@@ -112,14 +129,29 @@ def _locked_reply(dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
     return [SlotSet("pending_question", "offer_human")]
 
 
+def ended_early(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
+    """The reply when the form ended without a verified order (locked, or the shopper left)."""
+    leaving = tracker.get_slot("order_form_exit")
+    if leaving:
+        if leaving == "request_human":
+            contact_person(dispatcher)
+        else:
+            dispatcher.utter_message(response="utter_goodbye" if leaving == "goodbye" else "utter_anything_else")
+        return [SlotSet("order_form_exit", None), SlotSet("pending_question", None)]
+    if is_locked(tracker.get_slot("verification_failures")):
+        return _locked_reply(dispatcher)
+    return None
+
+
 class ActionOrderStatus(Action):
     def name(self) -> Text:
         return "action_order_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        if is_locked(tracker.get_slot("verification_failures")):
-            return _locked_reply(dispatcher)
+        early = ended_early(dispatcher, tracker)
+        if early is not None:
+            return early
         number = _verified_number(tracker)
         if number is None:
             dispatcher.utter_message(response="utter_ask_order_number")
@@ -149,8 +181,9 @@ class ActionCheckCancellation(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        if is_locked(tracker.get_slot("verification_failures")):
-            return _locked_reply(dispatcher)
+        early = ended_early(dispatcher, tracker)
+        if early is not None:
+            return early
         number = _verified_number(tracker)
         if number is None:
             dispatcher.utter_message(response="utter_ask_order_number")

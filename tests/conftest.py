@@ -1,11 +1,13 @@
 """Shared fixtures: the real knowledge base and a real, seeded database (SQLite file or PostgreSQL)."""
 import os
+import shutil
 import uuid
 from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bot.db import create_schema, get_engine, session_scope
 from bot.db.seed import seed
@@ -27,43 +29,62 @@ def knowledge(kb) -> Knowledge:
     return Knowledge(kb)
 
 
+def _seed(engine, kb) -> None:
+    create_schema(engine)
+    with session_scope(engine) as session:
+        seed(session, kb, TODAY)
+
+
 @pytest.fixture(scope="session")
-def seeded_sqlite_url(tmp_path_factory, kb) -> str:
-    path = tmp_path_factory.mktemp("db") / "orders.db"
-    url = f"sqlite:///{path}"
-    engine = get_engine(url)
-    create_schema(engine)
-    with session_scope(engine) as session:
-        seed(session, kb, TODAY)
-    return url
+def sqlite_template(tmp_path_factory, kb) -> Path:
+    """Seeded once; each test gets a copy, which is much faster than seeding again."""
+    path = tmp_path_factory.mktemp("template") / "orders.db"
+    engine = create_engine(f"sqlite:///{path}", future=True)
+    _seed(engine, kb)
+    engine.dispose()
+    return path
 
 
 @pytest.fixture()
-def sqlite_engine(tmp_path, kb):
-    """A private seeded database for tests that change orders."""
-    engine = get_engine(f"sqlite:///{tmp_path / 'orders.db'}")
-    create_schema(engine)
-    with session_scope(engine) as session:
-        seed(session, kb, TODAY)
-    return engine
+def sqlite_engine(tmp_path, sqlite_template):
+    """A private seeded SQLite database for one test."""
+    path = tmp_path / "orders.db"
+    shutil.copyfile(sqlite_template, path)
+    return get_engine(f"sqlite:///{path}")
+
+
+def _postgres_admin():
+    return create_engine(POSTGRES_URL, future=True, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def postgres_template(kb):
+    """A seeded PostgreSQL database used as the template of each test's private copy."""
+    name = f"sf_template_{uuid.uuid4().hex[:8]}"
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_engine(make_url(POSTGRES_URL).set(database=name), future=True)
+    _seed(engine, kb)
+    engine.dispose()
+    yield name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
 
 
 @pytest.fixture()
-def postgres_engine(kb):
-    """A private schema in the local PostgreSQL, dropped afterwards."""
-    schema = f"t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL, future=True)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    engine = create_engine(POSTGRES_URL, future=True,
-                           connect_args={"options": f"-csearch_path={schema}"})
-    create_schema(engine)
-    with session_scope(engine) as session:
-        seed(session, kb, TODAY)
+def postgres_engine(postgres_template):
+    """A private seeded PostgreSQL database for one test, copied from the template."""
+    name = f"sf_test_{uuid.uuid4().hex[:8]}"
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    engine = create_engine(make_url(POSTGRES_URL).set(database=name), future=True)
     yield engine
     engine.dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
 

@@ -103,6 +103,7 @@ def seed(session: Session, kb: KnowledgeBase, today: date, seed_value: int = 42)
     states: List[OrderStatus] = [s for s, count in STATE_COUNTS.items() for _ in range(count)]
     rng.shuffle(states)
     by_status = {s.value: 0 for s in OrderStatus}
+    orders = []
     for index, status in enumerate(states):
         customer = customers[rng.randrange(len(customers))]
         country, region_id, city, postcode = customer.address
@@ -122,8 +123,9 @@ def seed(session: Session, kb: KnowledgeBase, today: date, seed_value: int = 42)
         )
         if status not in (OrderStatus.placed, OrderStatus.processing, OrderStatus.cancelled):
             order.shipments.append(_shipment(rng, status, placed, method, today, city))
-        # already in the session through customer.orders (adding each one walks every sibling)
+        orders.append(order)
         by_status[status.value] += 1
+    session.add_all(orders)
     session.flush()
     return SeedSummary(customers=len(customers), orders=len(states), by_status=by_status)
 

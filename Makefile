@@ -1,0 +1,50 @@
+# Storefront Assistant. `make` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+# Rasa 3.6 needs Python 3.10: pyenv's 3.10.13 when present, else python3.10 on the PATH.
+PYTHON310 ?= $(shell PYENV_VERSION=3.10.13 pyenv which python 2>/dev/null || command -v python3.10)
+export RASA_TELEMETRY_ENABLED := false
+export PYTHONPATH := $(CURDIR)
+
+.PHONY: help install run train test test-fast seed check-kb constraints clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt constraints.txt
+	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found (pyenv install 3.10.13)"; exit 1; }
+	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip==24.0" wheel
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	touch $@
+
+install: $(VENV)/.installed ## create .venv and install the pinned dependencies
+
+run: install ## set everything up and start the assistant (Ctrl-C stops it)
+	./scripts/run.sh
+
+train: install ## train the Rasa model if data, domain or config changed
+	$(PY) -m bot train
+
+check-kb: install ## validate knowledge_base/
+	$(PY) -m bot check-kb
+
+seed: install ## replace the orders in the database with the demo set
+	$(PY) -m bot seed
+
+test: install ## run every test: knowledge base, unit, actions, real servers, Rasa stories
+	$(PY) -m bot check-kb
+	$(PY) -m bot train
+	$(PY) -m pytest
+
+test-fast: install ## unit and action tests only (no servers)
+	$(PY) -m pytest -m "not integration"
+
+constraints: install ## rewrite constraints.txt from the current .venv
+	(echo "# pip freeze of a working install; regenerate with: make constraints"; $(PY) -m pip freeze) > constraints.txt
+
+clean: ## remove the model, the database and caches (keeps .venv)
+	rm -rf models var .pytest_cache results

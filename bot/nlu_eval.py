@@ -1,0 +1,88 @@
+"""Intent accuracy of a model on a labelled test set (Rasa NLU YAML), through a server's /model/parse."""
+import json
+import re
+import time
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, List, Tuple
+
+import yaml
+
+_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")
+
+
+def load_examples(path: Path) -> List[Tuple[str, str]]:
+    """(text, intent) pairs from a Rasa NLU YAML file; entity annotations are stripped."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    examples = []
+    for block in data.get("nlu", []):
+        if "intent" not in block:
+            continue
+        for line in block["examples"].splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                examples.append((_ANNOTATION.sub(r"\1", line[2:].strip()), block["intent"]))
+    return examples
+
+
+@dataclass
+class IntentReport:
+    total: int
+    correct: int
+    seconds_per_message: float
+    confusions: Counter = field(default_factory=Counter)
+    per_intent: Dict[str, Dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+    @property
+    def macro_f1(self) -> float:
+        scores = [v["f1"] for v in self.per_intent.values()]
+        return sum(scores) / len(scores) if scores else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "examples": self.total, "accuracy": round(self.accuracy, 4), "macro_f1": round(self.macro_f1, 4),
+            "ms_per_message": round(self.seconds_per_message * 1000, 2),
+            "confused": [{"expected": e, "predicted": p, "count": c} for (e, p), c in self.confusions.most_common(10)],
+            "per_intent": self.per_intent,
+        }
+
+
+def evaluate(examples: List[Tuple[str, str]], predict: Callable[[str], str]) -> IntentReport:
+    confusions: Counter = Counter()
+    counts = Counter()  # (intent, "tp"|"fp"|"fn")
+    correct = 0
+    started = time.perf_counter()
+    for text, expected in examples:
+        predicted = predict(text)
+        if predicted == expected:
+            correct += 1
+            counts[(expected, "tp")] += 1
+        else:
+            confusions[(expected, predicted)] += 1
+            counts[(expected, "fn")] += 1
+            counts[(predicted, "fp")] += 1
+    elapsed = time.perf_counter() - started
+    per_intent = {}
+    for intent in sorted({e for _, e in examples}):
+        tp, fp, fn = counts[(intent, "tp")], counts[(intent, "fp")], counts[(intent, "fn")]
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_intent[intent] = {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3)}
+    return IntentReport(len(examples), correct, elapsed / max(len(examples), 1), confusions, per_intent)
+
+
+def server_predictor(rasa_url: str, token: str) -> Callable[[str], str]:
+    def predict(text: str) -> str:
+        request = urllib.request.Request(f"{rasa_url}/model/parse?token={token}",
+                                         data=json.dumps({"text": text}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return (json.load(response).get("intent") or {}).get("name") or "nlu_fallback"
+    return predict

@@ -1,0 +1,84 @@
+"""Start the real action server and Rasa server for integration tests, on their own ports and database."""
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+from bot.readiness import servers_ready, wait_until
+from bot.settings import PROJECT_ROOT
+
+TOKEN = "integration-test-token"
+
+
+@dataclass
+class Servers:
+    rasa_url: str
+    action_port: int
+    env: dict
+    log_dir: Path
+
+    def say(self, sender: str, message: str) -> List[dict]:
+        """One message over the REST channel; returns the bot's messages."""
+        return self.post("/webhooks/rest/webhook", {"sender": sender, "message": message})
+
+    def texts(self, sender: str, message: str) -> List[str]:
+        return [m.get("text", "") for m in self.say(sender, message)]
+
+    def post(self, path: str, body: dict, token: Optional[str] = None) -> dict:
+        url = f"{self.rasa_url}{path}" + (f"?token={token}" if token else "")
+        request = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)
+
+    def get(self, path: str, token: Optional[str] = None) -> dict:
+        url = f"{self.rasa_url}{path}" + (f"?token={token}" if token else "")
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return json.load(response)
+
+
+@contextmanager
+def running_servers(database_url: str, log_dir: Path, rasa_port: int = 5105,
+                    action_port: int = 5155) -> Iterator[Servers]:
+    from bot.training import model_path, train_if_changed
+
+    train_if_changed()
+    env = {**os.environ, "DATABASE_URL": database_url, "RASA_PORT": str(rasa_port),
+           "ACTION_PORT": str(action_port), "RASA_TOKEN": TOKEN, "RASA_TELEMETRY_ENABLED": "false",
+           "PYTHONPATH": str(PROJECT_ROOT), "RASA_URL": f"http://127.0.0.1:{rasa_port}"}
+    endpoints = log_dir / "endpoints.yml"
+    subprocess.run([sys.executable, "-m", "bot", "render-endpoints", "--output", str(endpoints)],
+                   env=env, cwd=PROJECT_ROOT, check=True)
+    commands = {
+        "actions": [sys.executable, "-m", "bot", "serve-actions"],
+        "rasa": [sys.executable, "-m", "rasa", "run", "-i", "127.0.0.1", "--enable-api", "--auth-token", TOKEN,
+                 "--port", str(rasa_port), "--model", str(model_path(PROJECT_ROOT / "models")),
+                 "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+    }
+    processes = []
+    try:
+        for name, command in commands.items():
+            log = open(log_dir / f"{name}.log", "w")
+            processes.append(subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=log,
+                                              stderr=subprocess.STDOUT))
+        ready = wait_until(lambda: servers_ready(f"http://127.0.0.1:{rasa_port}", TOKEN, action_port)
+                           or any(p.poll() is not None for p in processes), timeout=300)
+        if not ready or any(p.poll() is not None for p in processes):
+            logs = "\n".join((log_dir / f"{n}.log").read_text()[-3000:] for n in commands)
+            raise RuntimeError(f"servers did not start:\n{logs}")
+        yield Servers(f"http://127.0.0.1:{rasa_port}", action_port, env, log_dir)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
