@@ -13,6 +13,7 @@ from bot.db import create_schema, get_engine, session_scope
 from bot.db.seed import seed
 from bot.knowledge import Knowledge, get_knowledge, load_knowledge_base
 from bot.settings import PROJECT_ROOT, get_settings
+from tests.integration.servers import running_servers
 
 # Fixed so that tests about late orders and estimates do not depend on the day they run.
 TODAY = date(2026, 11, 23)
@@ -105,3 +106,18 @@ def app_database(monkeypatch, sqlite_engine):
 
 def project_path(*parts: str) -> Path:
     return PROJECT_ROOT.joinpath(*parts)
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory, kb):
+    """The real Rasa and action servers on a freshly seeded SQLite database (seeded for today)."""
+    directory = tmp_path_factory.mktemp("servers")
+    url = f"sqlite:///{directory / 'storefront.db'}"
+    engine = create_engine(url, future=True)
+    create_schema(engine)
+    with session_scope(engine) as session:
+        seed(session, kb, date.today())
+    engine.dispose()
+    with running_servers(url, directory) as running:
+        running.database_url = url
+        yield running
