@@ -1,6 +1,6 @@
 """Order status and cancellation, both behind verification of the order's email or postcode."""
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
@@ -12,7 +12,7 @@ from actions._context import contact_person, knowledge, latest_intent, send, tod
 from actions.knowledge import KNOWLEDGE_INTENTS, answer_for
 from bot.db import session_scope
 from bot.orders.cancellation import CancelOutcome, can_cancel, cancel_order
-from bot.orders.lookup import find_order_view
+from bot.orders.lookup import OrderView, find_order_view
 from bot.orders.numbers import explicit_order_number, normalize_order_number
 from bot.orders.status_reply import describe
 from bot.orders.verification import Verification, is_locked, verify
@@ -143,29 +143,38 @@ def ended_early(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[
     return None
 
 
+def verified_order(dispatcher: CollectingDispatcher,
+                   tracker: Tracker) -> Tuple[Optional[OrderView], List[Dict[Text, Any]]]:
+    """The conversation's verified order, or None and the reply already sent explaining why not."""
+    early = ended_early(dispatcher, tracker)
+    if early is not None:
+        return None, early
+    number = _verified_number(tracker)
+    if number is None:
+        dispatcher.utter_message(response="utter_ask_order_number")
+        return None, []
+    try:
+        with session_scope() as session:
+            order = find_order_view(session, number=number)
+    except SQLAlchemyError:
+        logger.exception("order database unavailable during order lookup")
+        dispatcher.utter_message(response="utter_something_went_wrong")
+        return None, []
+    if order is None:  # deleted since verification
+        dispatcher.utter_message(response="utter_verification_failed")
+        return None, [SlotSet("verification", None), SlotSet("verified_order", None)]
+    return order, []
+
+
 class ActionOrderStatus(Action):
     def name(self) -> Text:
         return "action_order_status"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        early = ended_early(dispatcher, tracker)
-        if early is not None:
-            return early
-        number = _verified_number(tracker)
-        if number is None:
-            dispatcher.utter_message(response="utter_ask_order_number")
-            return []
-        try:
-            with session_scope() as session:
-                order = find_order_view(session, number=number)
-        except SQLAlchemyError:
-            logger.exception("order database unavailable during status lookup")
-            dispatcher.utter_message(response="utter_something_went_wrong")
-            return []
-        if order is None:  # deleted since verification
-            dispatcher.utter_message(response="utter_verification_failed")
-            return [SlotSet("verification", None), SlotSet("verified_order", None)]
+        order, events = verified_order(dispatcher, tracker)
+        if order is None:
+            return events
         dispatcher.utter_message(text=describe(order, today()))
         if order.is_late(today()):
             dispatcher.utter_message(response="utter_offer_person")
@@ -181,23 +190,10 @@ class ActionCheckCancellation(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        early = ended_early(dispatcher, tracker)
-        if early is not None:
-            return early
-        number = _verified_number(tracker)
-        if number is None:
-            dispatcher.utter_message(response="utter_ask_order_number")
-            return []
-        try:
-            with session_scope() as session:
-                order = find_order_view(session, number=number)
-        except SQLAlchemyError:
-            logger.exception("order database unavailable during cancellation check")
-            dispatcher.utter_message(response="utter_something_went_wrong")
-            return []
+        order, events = verified_order(dispatcher, tracker)
         if order is None:
-            dispatcher.utter_message(response="utter_verification_failed")
-            return []
+            return events
+        number = order.number
         if order.status.value == "cancelled":
             dispatcher.utter_message(response="utter_already_cancelled", order_number=number)
             return [SlotSet("pending_question", None)]
