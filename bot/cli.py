@@ -105,6 +105,35 @@ def _render_endpoints(args) -> int:
     return 0
 
 
+def _eval_anger(args) -> int:
+    """False positives on ordinary messages and detection on angry ones, or a labelled CSV (text,angry)."""
+    from bot.handoff.anger import AngerScorer, LexiconError
+    from bot.handoff.anger_eval import (ANGRY_SET, evaluate, ordinary_messages, precision_recall,
+                                        read_labelled_csv, read_lines)
+
+    try:
+        scorer = AngerScorer.from_file(args.lexicon)
+    except LexiconError as error:
+        print(error, file=sys.stderr)
+        return 1
+    if args.file:
+        try:
+            ordinary, angry = read_labelled_csv(args.file)
+        except (OSError, KeyError, UnicodeDecodeError) as error:
+            print(f"{args.file}: cannot read a CSV with columns text,angry ({error})", file=sys.stderr)
+            return 1
+    else:
+        ordinary, angry = ordinary_messages(), read_lines(ANGRY_SET)
+    report = evaluate(scorer, ordinary, angry)
+    figures = report.as_dict()
+    figures.update(precision_recall(report))
+    if not args.verbose:
+        figures["false_positives"] = figures["false_positives"][:10]
+        figures["missed"] = figures["missed"][:10]
+    print(json.dumps(figures, indent=2, ensure_ascii=False))
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Storefront Assistant tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -135,6 +164,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     render = commands.add_parser("render-endpoints", help="write endpoints.yml with variables filled in")
     render.add_argument("--output", default="var/endpoints.yml")
     render.set_defaults(handler=_render_endpoints)
+
+    evaluation = commands.add_parser("eval", help="evaluation commands").add_subparsers(dest="what", required=True)
+    anger = evaluation.add_parser("anger", help="measure the anger scorer (JSON)")
+    anger.add_argument("file", nargs="?", default=None, help="CSV with columns text,angry (1/0); "
+                       "default: NLU examples as ordinary messages, tests/handoff/angry_messages.txt as angry")
+    anger.add_argument("--lexicon", default=None)
+    anger.add_argument("--verbose", action="store_true", help="list every false positive and miss")
+    anger.set_defaults(handler=_eval_anger)
 
     args = parser.parse_args(argv)
     return args.handler(args)
