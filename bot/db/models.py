@@ -100,3 +100,78 @@ class TrackingEvent(Base):
 
     shipment = relationship("Shipment", back_populates="events")
 
+
+
+class Role(str, enum.Enum):
+    agent = "agent"
+    trainer = "trainer"
+    admin = "admin"
+
+
+class User(Base):
+    """People who log into the desk. Passwords are stored as scrypt hashes (bot/desk/passwords.py)."""
+
+    __tablename__ = "users"
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(254), nullable=False, unique=True, index=True)
+    name = Column(String(120), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(Enum(Role, name="user_role", native_enum=False, length=16), nullable=False)
+    active = Column(Integer, nullable=False, default=1)
+    created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+
+
+class TicketStatus(str, enum.Enum):
+    waiting = "waiting"
+    assigned = "assigned"
+    resolved = "resolved"
+    abandoned = "abandoned"
+
+
+OPEN_TICKET_STATUSES = (TicketStatus.waiting, TicketStatus.assigned)
+
+
+class Ticket(Base):
+    """A conversation handed to a person."""
+
+    __tablename__ = "tickets"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    reason = Column(String(20), nullable=False)
+    peak_anger = Column(Integer, nullable=False, default=0)  # 0-100
+    priority = Column(Integer, nullable=False, default=0, index=True)  # higher first
+    summary = Column(Text, nullable=False, default="{}")  # JSON: what was asked, slots, last messages
+    status = Column(Enum(TicketStatus, name="ticket_status", native_enum=False, length=16), nullable=False,
+                    index=True)
+    contact_email = Column(String(254), nullable=True)
+    created_at = Column(DateTime, nullable=False, index=True)
+    assigned_at = Column(DateTime, nullable=True)
+    resolved_at = Column(DateTime, nullable=True)
+    assigned_agent_id = Column(Integer, ForeignKey("users.id"), nullable=True, index=True)
+
+    assigned_agent = relationship("User")
+    notes = relationship("TicketNote", back_populates="ticket", order_by="TicketNote.id",
+                         cascade="all, delete-orphan")
+
+    @property
+    def handle_seconds(self):
+        if self.assigned_at and self.resolved_at:
+            return int((self.resolved_at - self.assigned_at).total_seconds())
+        return None
+
+
+class TicketNote(Base):
+    """An agent's internal note on a ticket; never shown to the shopper."""
+
+    __tablename__ = "ticket_notes"
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    author_id = Column(Integer, ForeignKey("users.id"), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+
+    ticket = relationship("Ticket", back_populates="notes")
+    author = relationship("User")

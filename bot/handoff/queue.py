@@ -1,0 +1,93 @@
+"""The ticket queue: open a ticket for a handed-off conversation, order the queue, claim, resolve."""
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import List, Optional
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from bot.db.models import OPEN_TICKET_STATUSES, Ticket, TicketStatus
+
+# Priority: anger first (the higher the peak, the sooner), then waiting time.
+ANGER_PRIORITY = {"furious": 3, "angry": 2, "annoyed": 1, "none": 0}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the agent needs so that the shopper never has to repeat themselves."""
+
+    asked: List[str]
+    slots: dict
+    last_messages: List[dict]
+
+    def to_json(self) -> str:
+        return json.dumps({"asked": self.asked, "slots": self.slots, "last_messages": self.last_messages})
+
+
+def priority_for(reason: str, peak_level: str) -> int:
+    return ANGER_PRIORITY.get(peak_level, 0) + (1 if reason == "anger" else 0)
+
+
+def open_ticket(session: Session, *, conversation_id: str, reason: str, peak_anger: float, peak_level: str,
+                summary: Summary, now: datetime) -> Ticket:
+    """A new waiting ticket, or the conversation's open one (a shopper is queued once)."""
+    existing = session.execute(
+        select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN_TICKET_STATUSES))
+    ).scalars().first()
+    if existing is not None:
+        return existing
+    ticket = Ticket(conversation_id=conversation_id, reason=reason, peak_anger=int(round(peak_anger * 100)),
+                    priority=priority_for(reason, peak_level), summary=summary.to_json(),
+                    status=TicketStatus.waiting, created_at=now)
+    session.add(ticket)
+    session.flush()
+    return ticket
+
+
+def waiting_tickets(session: Session) -> List[Ticket]:
+    return list(session.execute(
+        select(Ticket).where(Ticket.status == TicketStatus.waiting)
+        .order_by(Ticket.priority.desc(), Ticket.created_at, Ticket.id)
+    ).scalars())
+
+
+def position_in_queue(session: Session, ticket: Ticket) -> int:
+    """1 for the next ticket an agent will take."""
+    ahead = session.execute(
+        select(func.count()).select_from(Ticket).where(
+            Ticket.status == TicketStatus.waiting,
+            (Ticket.priority > ticket.priority)
+            | ((Ticket.priority == ticket.priority) & (Ticket.created_at < ticket.created_at))
+            | ((Ticket.priority == ticket.priority) & (Ticket.created_at == ticket.created_at)
+               & (Ticket.id < ticket.id)),
+        )
+    ).scalar_one()
+    return ahead + 1
+
+
+def claim(session: Session, *, ticket_id: int, agent_id: int, now: datetime) -> bool:
+    """True for exactly one of several agents claiming the same waiting ticket at once."""
+    result = session.execute(
+        update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.waiting)
+        .values(status=TicketStatus.assigned, assigned_agent_id=agent_id, assigned_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def resolve(session: Session, *, ticket_id: int, agent_id: int, now: datetime) -> bool:
+    """Only the assigned agent resolves; True when the ticket changed."""
+    result = session.execute(
+        update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.assigned,
+                             Ticket.assigned_agent_id == agent_id)
+        .values(status=TicketStatus.resolved, resolved_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def open_ticket_for(session: Session, conversation_id: str) -> Optional[Ticket]:
+    return session.execute(
+        select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN_TICKET_STATUSES))
+    ).scalars().first()
