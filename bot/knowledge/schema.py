@@ -23,10 +23,39 @@ def to_cents(amount: Decimal) -> int:
     return int((Decimal(str(amount)) * 100).quantize(Decimal("1")))
 
 
+class Schedule(_Strict):
+    timezone: Text
+    days: List[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(..., min_items=1)
+    opens: constr(regex=r"^\d{2}:\d{2}$")  # type: ignore[valid-type]
+    closes: constr(regex=r"^\d{2}:\d{2}$")  # type: ignore[valid-type]
+
+    @validator("timezone")
+    def _known_zone(cls, value):
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @validator("closes")
+    def _after_opening(cls, value, values):
+        if "opens" in values and value <= values["opens"]:
+            raise ValueError("closes must be after opens")
+        return value
+
+    def hours(self):
+        from bot.handoff.hours import SupportHours
+
+        return SupportHours.parse(timezone=self.timezone, days=self.days, opens=self.opens, closes=self.closes)
+
+
 class Support(_Strict):
     email: Text
     phone: Text
     hours: Text
+    schedule: Schedule
 
 
 class Payment(_Strict):

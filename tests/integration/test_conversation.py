@@ -141,3 +141,14 @@ def test_conversation_is_stored_in_the_sql_tracker_store(servers):
         count = connection.execute(text("SELECT count(*) FROM events WHERE sender_id = :s"), {"s": who}).scalar_one()
     engine.dispose()
     assert count > 0
+
+
+def test_parse_result_and_tracker_carry_the_anger_score(servers):
+    parsed = servers.post("/model/parse", {"text": "this is UNACCEPTABLE, third time I ask!!"}, token=TOKEN)
+    assert parsed["anger"]["level"] in ("angry", "furious")
+    assert "frustration:unacceptable" in parsed["anger"]["cues"]
+    assert servers.post("/model/parse", {"text": "where is my order"}, token=TOKEN)["anger"]["level"] == "none"
+    who = sender()
+    servers.texts(who, "still waiting, this is ridiculous")
+    tracker = servers.get(f"/conversations/{who}/tracker", token=TOKEN)
+    assert tracker["latest_message"]["anger"]["level"] != "none"
