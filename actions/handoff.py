@@ -1,0 +1,47 @@
+"""Hand the conversation to a person: open a ticket, tell the shopper, and pause the bot."""
+import logging
+from datetime import datetime, timezone
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ConversationPaused, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions._context import contact_person, knowledge
+from bot.db import session_scope
+from bot.handoff.queue import open_ticket, position_in_queue
+from bot.handoff.summary import build_summary, peak_anger
+
+logger = logging.getLogger(__name__)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ActionHandoff(Action):
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        reason = tracker.get_slot("handoff_reason") or "requested"
+        score, level = peak_anger(tracker.events)
+        summary = build_summary(tracker.events, tracker.slots)
+        moment = now()
+        try:
+            with session_scope() as session:
+                ticket = open_ticket(session, conversation_id=tracker.sender_id, reason=reason, peak_anger=score,
+                                     peak_level=level, summary=summary, now=moment.replace(tzinfo=None))
+                position = position_in_queue(session, ticket)
+        except SQLAlchemyError:
+            logger.exception("ticket queue unavailable; giving the shopper the team's contacts instead")
+            contact_person(dispatcher)
+            return [SlotSet("handoff_reason", None)]
+        hours = knowledge().kb.store.support.schedule.hours()
+        if hours.is_open(moment):
+            dispatcher.utter_message(response="utter_handoff_queued", position=position)
+        else:
+            dispatcher.utter_message(response="utter_handoff_offline", next_opening=hours.describe_next_opening(moment))
+        return [SlotSet("handoff_reason", None), SlotSet("pending_question", None), ConversationPaused()]
