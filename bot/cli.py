@@ -134,6 +134,31 @@ def _eval_anger(args) -> int:
     return 0
 
 
+def _user_add(args) -> int:
+    """Password from standard input (one line), never from the command line where `ps` shows it."""
+    from bot.db import create_schema, get_engine, session_scope
+    from bot.db.models import Role
+    from bot.desk.accounts import UserExists, create_user
+    from bot.desk.passwords import WeakPassword
+
+    if sys.stdin.isatty():
+        import getpass
+
+        password = getpass.getpass("password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    engine = get_engine()
+    create_schema(engine)
+    try:
+        with session_scope(engine) as session:
+            user = create_user(session, email=args.email, password=password, role=Role(args.role), name=args.name)
+            print(f"created {user.role.value} {user.email}")
+    except (UserExists, WeakPassword, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Storefront Assistant tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -172,6 +197,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     anger.add_argument("--lexicon", default=None)
     anger.add_argument("--verbose", action="store_true", help="list every false positive and miss")
     anger.set_defaults(handler=_eval_anger)
+
+    users = commands.add_parser("user", help="desk users").add_subparsers(dest="what", required=True)
+    add = users.add_parser("add", help="create a desk user; the password is read from standard input")
+    add.add_argument("email")
+    add.add_argument("--role", choices=["agent", "trainer", "admin"], required=True)
+    add.add_argument("--name", default=None)
+    add.set_defaults(handler=_user_add)
 
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -175,3 +175,17 @@ class TicketNote(Base):
 
     ticket = relationship("Ticket", back_populates="notes")
     author = relationship("User")
+
+
+class DeskSession(Base):
+    """A logged-in desk user; the cookie holds a random token, the table only its hash."""
+
+    __tablename__ = "desk_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True, index=True)
+    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    expires_at = Column(DateTime, nullable=False)
+
+    user = relationship("User")

@@ -1,0 +1,1 @@
+"""The desk: agent console and its JSON API (aiohttp)."""
