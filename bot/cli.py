@@ -159,6 +159,31 @@ def _user_add(args) -> int:
     return 0
 
 
+def _serve_desk(args) -> int:
+    from aiohttp import web
+
+    from bot.db import create_schema, get_engine
+    from bot.desk.app import create_app
+    from bot.desk.rasa_client import RasaClient
+    from bot.knowledge import KnowledgeBaseError, get_knowledge
+    from bot.orders.masking import install_log_masking
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    try:
+        knowledge = get_knowledge()
+    except KnowledgeBaseError as error:
+        print(error, file=sys.stderr)
+        return 1
+    engine = get_engine()
+    create_schema(engine)
+    install_log_masking()
+    app = create_app(engine=engine, rasa=RasaClient(settings.rasa_url, settings.rasa_token), knowledge=knowledge,
+                     secure_cookies=settings.is_production)
+    web.run_app(app, host=args.host, port=args.port or settings.desk_port, print=None)
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Storefront Assistant tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -204,6 +229,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     add.add_argument("--role", choices=["agent", "trainer", "admin"], required=True)
     add.add_argument("--name", default=None)
     add.set_defaults(handler=_user_add)
+
+    desk = commands.add_parser("serve-desk", help="run the desk (agent console and its API)")
+    desk.add_argument("--host", default="127.0.0.1")
+    desk.add_argument("--port", type=int, default=None)
+    desk.set_defaults(handler=_serve_desk)
 
     args = parser.parse_args(argv)
     return args.handler(args)

@@ -1,0 +1,68 @@
+"""The desk's way into Rasa's HTTP API: read a conversation, speak as an agent, hand back to the bot."""
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any, List, Optional
+
+
+class RasaUnavailable(Exception):
+    pass
+
+
+class RasaClient:
+    def __init__(self, base_url: str, token: str, timeout: float = 10):
+        self._base = base_url.rstrip("/")
+        self._token = token
+        self._timeout = timeout
+
+    def _call(self, method: str, path: str, body: Any = None, **query: str) -> Any:
+        query["token"] = self._token
+        url = f"{self._base}{path}?{urllib.parse.urlencode(query)}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self._timeout) as response:
+                return json.load(response)
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            raise RasaUnavailable(str(error)) from None
+
+    def tracker(self, conversation_id: str) -> dict:
+        return self._call("GET", f"/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker")
+
+    def _append(self, conversation_id: str, events: List[dict]) -> None:
+        # output_channel=socketio delivers bot events to the shopper's open chat (Rasa puts each
+        # socket in a room named by its session id); they are stored in the tracker either way.
+        self._call("POST", f"/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker/events",
+                   events, output_channel="socketio", execute_side_effects="true")
+
+    def say_as_agent(self, conversation_id: str, text: str, *, agent_id: int, agent_name: str) -> None:
+        self._append(conversation_id, [{"event": "bot", "text": text,
+                                        "metadata": {"agent_id": agent_id, "agent_name": agent_name}}])
+
+    def hand_back(self, conversation_id: str, text: str) -> None:
+        self._append(conversation_id, [{"event": "resume"}, {"event": "bot", "text": text,
+                                                             "metadata": {"handback": True}}])
+
+
+def transcript(tracker: dict, since_session_start: bool = True) -> List[dict]:
+    """Shopper, bot and agent messages of a tracker, oldest first (text is untrusted: escape when shown)."""
+    lines: List[dict] = []
+    for event in tracker.get("events") or []:
+        kind = event.get("event")
+        if kind == "session_started" and since_session_start:
+            lines = []
+        elif kind == "user":
+            anger = (event.get("parse_data") or {}).get("anger") or {}
+            lines.append({"from": "shopper", "text": event.get("text") or "", "at": event.get("timestamp"),
+                          "anger": anger.get("level", "none"), "cues": anger.get("cues", [])})
+        elif kind == "bot" and event.get("text"):
+            metadata = event.get("metadata") or {}
+            sender = "agent" if metadata.get("agent_id") else "bot"
+            lines.append({"from": sender, "text": event["text"], "at": event.get("timestamp"),
+                          "agent_name": metadata.get("agent_name")})
+    return lines
+
+
+def paused(tracker: dict) -> Optional[bool]:
+    return tracker.get("paused")

@@ -1,0 +1,135 @@
+// Everything that came from a shopper is inserted with textContent, never as HTML.
+const $ = (id) => document.getElementById(id);
+let selected = null;
+let me = null;
+
+async function api(path, options = {}) {
+  const response = await fetch(path, {
+    ...options,
+    headers: {"Content-Type": "application/json", "X-Requested-With": "desk", ...(options.headers || {})},
+  });
+  if (response.status === 401) { window.location = "/login"; throw new Error("logged out"); }
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(body.error || `request failed (${response.status})`);
+  return body;
+}
+
+function minutes(seconds) {
+  const m = Math.floor(seconds / 60);
+  return m < 1 ? `${seconds}s` : `${m} min`;
+}
+
+function ticketItem(ticket) {
+  const item = document.createElement("li");
+  item.dataset.ticket = ticket.id;
+  if (ticket.long_wait) item.classList.add("long-wait");
+  if (ticket.id === selected) item.classList.add("selected");
+  const asked = (ticket.summary.asked || []).slice(-1)[0] || "";
+  item.textContent = `#${ticket.id} ${ticket.reason} - waiting ${minutes(ticket.waiting_seconds)} - "${asked}"`;
+  item.tabIndex = 0;
+  item.addEventListener("click", () => open(ticket.id));
+  item.addEventListener("keydown", (event) => { if (event.key === "Enter") open(ticket.id); });
+  return item;
+}
+
+async function refreshQueue() {
+  const [waiting, mine] = await Promise.all([api("/api/tickets?status=waiting"), api("/api/tickets?status=mine")]);
+  $("queue").replaceChildren(...waiting.tickets.map(ticketItem));
+  $("mine").replaceChildren(...mine.tickets.map(ticketItem));
+}
+
+function line(entry) {
+  const div = document.createElement("div");
+  div.className = `line ${entry.from}`;
+  const who = document.createElement("span");
+  who.className = "who";
+  who.textContent = entry.from === "agent" ? (entry.agent_name || "agent") : entry.from;
+  const text = document.createElement("span");
+  text.textContent = entry.text;
+  div.append(who, text);
+  if (entry.from === "shopper" && entry.anger && entry.anger !== "none") {
+    const badge = document.createElement("span");
+    badge.className = `badge ${entry.anger}`;
+    badge.textContent = entry.anger;
+    badge.title = (entry.cues || []).join(", ");
+    div.append(" ", badge);
+  }
+  return div;
+}
+
+async function open(ticketId) {
+  selected = ticketId;
+  await render();
+}
+
+async function render() {
+  if (selected === null) return;
+  const ticket = await api(`/api/tickets/${selected}`);
+  $("empty").hidden = true;
+  $("conversation").hidden = false;
+  $("reason").textContent = `handed off: ${ticket.reason}`;
+  $("anger").textContent = `peak anger ${ticket.peak_anger}`;
+  $("status").textContent = ticket.assigned_agent ? `${ticket.status} (${ticket.assigned_agent})` : ticket.status;
+  const slots = ticket.summary.slots || {};
+  $("facts").textContent = Object.entries(slots).map(([k, v]) => `${k}: ${v}`).join(" | ");
+  const box = $("transcript");
+  const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 5;
+  box.replaceChildren(...(ticket.transcript || []).map(line));
+  if (atBottom) box.scrollTop = box.scrollHeight;
+  const mine = ticket.status === "assigned" && me && ticket.assigned_agent_id === me.id;
+  $("claim").hidden = ticket.status !== "waiting";
+  $("reply-box").hidden = !mine;
+  $("notes").replaceChildren(...ticket.notes.map((n) => {
+    const li = document.createElement("li");
+    li.textContent = `${n.author}: ${n.text}`;
+    return li;
+  }));
+  if (ticket.rasa_unavailable) $("error").textContent = "The assistant's server is not answering.";
+}
+
+async function act(action) {
+  $("error").textContent = "";
+  try { await action(); await render(); await refreshQueue(); } catch (error) { $("error").textContent = error.message; }
+}
+
+$("claim").addEventListener("click", () => act(() => api(`/api/tickets/${selected}/claim`, {method: "POST"})));
+$("send").addEventListener("click", () => act(async () => {
+  await api(`/api/tickets/${selected}/messages`, {method: "POST", body: JSON.stringify({text: $("reply").value})});
+  $("reply").value = "";
+}));
+$("resolve").addEventListener("click", () => act(() => api(`/api/tickets/${selected}/resolve`, {method: "POST"})));
+$("add-note").addEventListener("click", () => act(async () => {
+  await api(`/api/tickets/${selected}/notes`, {method: "POST", body: JSON.stringify({text: $("note").value})});
+  $("note").value = "";
+}));
+$("canned").addEventListener("change", () => { $("reply").value = $("canned").value; $("reply").focus(); });
+$("kb-search").addEventListener("click", async () => {
+  const body = await api(`/api/knowledge?q=${encodeURIComponent($("kb-query").value)}`);
+  $("kb-results").replaceChildren(...body.answers.map((a) => {
+    const li = document.createElement("li");
+    const use = document.createElement("button");
+    use.textContent = "Use";
+    use.addEventListener("click", () => { $("reply").value = a.answer; $("reply").focus(); });
+    li.append(a.answer, " ", use);
+    return li;
+  }));
+});
+$("logout").addEventListener("click", async () => {
+  await api("/api/logout", {method: "POST"});
+  window.location = "/login";
+});
+
+(async () => {
+  me = await api("/api/me");
+  $("me").textContent = `${me.name} (${me.role})`;
+  const canned = await api("/api/canned-replies");
+  for (const reply of canned.replies) {
+    const option = document.createElement("option");
+    option.value = reply.text;
+    option.textContent = reply.topic;
+    $("canned").append(option);
+  }
+  await refreshQueue();
+  // New shopper messages and queue changes appear without reloading.
+  setInterval(() => { refreshQueue().catch(() => {}); render().catch(() => {}); }, 2000);
+})();
