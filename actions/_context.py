@@ -3,6 +3,7 @@ from datetime import date
 from typing import List, Optional
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.knowledge import Answer, Knowledge, get_knowledge
@@ -29,6 +30,23 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
 
 def latest_entity(tracker: Tracker, entity: str) -> Optional[str]:
     return next(tracker.get_latest_entity_values(entity), None)
+
+
+def anger_level(tracker: Tracker) -> str:
+    return ((tracker.latest_message.get("anger") or {}).get("level")) or "none"
+
+
+def answer_with_tone(dispatcher: CollectingDispatcher, tracker: Tracker, answer: Answer) -> List[dict]:
+    """The anger ladder below a handoff: an annoyed shopper hears the feeling acknowledged before the
+    answer; an angry one also gets the offer of a person. (Furious shoppers are handed off by the policy.)"""
+    level = anger_level(tracker)
+    if level in ("annoyed", "angry"):
+        dispatcher.utter_message(response="utter_empathy")
+    send(dispatcher, answer)
+    if level == "angry":
+        dispatcher.utter_message(response="utter_offer_person")
+        return [SlotSet("pending_question", "offer_human")]
+    return []
 
 
 def send(dispatcher: CollectingDispatcher, answer: Answer) -> None:

@@ -2,21 +2,16 @@
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions._context import contact_person, knowledge, latest_intent, latest_text
+from actions._context import knowledge, latest_intent, latest_text
 from actions.orders import confirm_cancellation
 
 
-class ActionContactPerson(Action):
-    def name(self) -> Text:
-        return "action_contact_person"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-                  domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
-        contact_person(dispatcher)
-        return [SlotSet("pending_question", None)]
+# The assistant's offers of a person, and the handoff reason recorded when the shopper accepts.
+OFFERS = {"offer_human": "requested", "offer_human_verification": "verification",
+          "offer_human_late_order": "late_order"}
 
 
 class ActionAnswerYesNo(Action):
@@ -35,8 +30,9 @@ class ActionAnswerYesNo(Action):
                 confirm_cancellation(dispatcher, number)
             else:
                 dispatcher.utter_message(response="utter_cancel_kept", order_number=number)
-        elif pending == "offer_human" and said_yes:
-            contact_person(dispatcher)
+        elif pending in OFFERS and said_yes:
+            return [SlotSet("pending_question", None), SlotSet("handoff_reason", OFFERS[pending]),
+                    FollowupAction("action_handoff")]
         else:
             dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("pending_question", None)]

@@ -4,7 +4,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions._context import knowledge, latest_entity, latest_intent, latest_text, send
+from actions._context import answer_with_tone, knowledge, latest_entity, latest_intent, latest_text
 from bot.knowledge import Answer
 
 
@@ -37,9 +37,8 @@ class ActionAnswerFromKnowledgeBase(Action):
         answer = answer_for(tracker)
         if answer is None:
             dispatcher.utter_message(response="utter_help")
-        else:
-            send(dispatcher, answer)
-        return []
+            return []
+        return answer_with_tone(dispatcher, tracker, answer)
 
 
 class ActionKnowledgeFallback(Action):
@@ -53,6 +52,5 @@ class ActionKnowledgeFallback(Action):
         hit = knowledge().search(latest_text(tracker))
         if hit is None:
             dispatcher.utter_message(response="utter_help")
-        else:
-            dispatcher.utter_message(text=hit.answer)
-        return []
+            return []
+        return answer_with_tone(dispatcher, tracker, Answer(hit.answer))

@@ -3,12 +3,12 @@ import logging
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions._context import contact_person, knowledge, latest_intent, send, today
+from actions._context import knowledge, latest_intent, send, today
 from actions.knowledge import KNOWLEDGE_INTENTS, answer_for
 from bot.db import session_scope
 from bot.orders.cancellation import CancelOutcome, can_cancel, cancel_order
@@ -126,7 +126,7 @@ class ValidateCancelOrderForm(_OrderSlotValidation, FormValidationAction):
 
 def _locked_reply(dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
     dispatcher.utter_message(response="utter_verification_locked")
-    return [SlotSet("pending_question", "offer_human")]
+    return [SlotSet("pending_question", "offer_human_verification")]
 
 
 def ended_early(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
@@ -134,7 +134,8 @@ def ended_early(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[
     leaving = tracker.get_slot("order_form_exit")
     if leaving:
         if leaving == "request_human":
-            contact_person(dispatcher)
+            return [SlotSet("order_form_exit", None), SlotSet("handoff_reason", "requested"),
+                    FollowupAction("action_handoff")]
         else:
             dispatcher.utter_message(response="utter_goodbye" if leaving == "goodbye" else "utter_anything_else")
         return [SlotSet("order_form_exit", None), SlotSet("pending_question", None)]
@@ -178,7 +179,7 @@ class ActionOrderStatus(Action):
         dispatcher.utter_message(text=describe(order, today()))
         if order.is_late(today()):
             dispatcher.utter_message(response="utter_offer_person")
-            return [SlotSet("pending_question", "offer_human")]
+            return [SlotSet("pending_question", "offer_human_late_order")]
         return [SlotSet("pending_question", None)]
 
 

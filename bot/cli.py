@@ -82,8 +82,8 @@ def _wait_ready(args) -> int:
     from bot.settings import get_settings
 
     settings = get_settings()
-    ready = wait_until(lambda: servers_ready(settings.rasa_url, settings.rasa_token, settings.action_port),
-                       timeout=args.timeout)
+    ready = wait_until(lambda: servers_ready(settings.rasa_url, settings.rasa_token, settings.action_port,
+                                             settings.desk_port), timeout=args.timeout)
     return 0 if ready else 1
 
 
@@ -184,6 +184,32 @@ def _serve_desk(args) -> int:
     return 0
 
 
+def _demo_agent(args) -> int:
+    """In development only: an agent account to try the console with, its password printed once."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from bot.db import create_schema, get_engine, session_scope
+    from bot.db.models import Role, User
+    from bot.desk.accounts import create_user
+    from bot.settings import get_settings
+
+    settings = get_settings()
+    if settings.environment != "development":
+        print("no demo account outside development; create users with: python -m bot user add")
+        return 0
+    engine = get_engine()
+    create_schema(engine)
+    with session_scope(engine) as session:
+        if session.execute(select(User.id).where(User.role.in_([Role.agent, Role.admin]))).first():
+            return 0
+        password = secrets.token_urlsafe(9)
+        create_user(session, email="agent@storefront.example", password=password, role=Role.agent, name="Alex")
+    print(f"demo agent for the console: agent@storefront.example / {password} (shown once)")
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Storefront Assistant tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -234,6 +260,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     desk.add_argument("--host", default="127.0.0.1")
     desk.add_argument("--port", type=int, default=None)
     desk.set_defaults(handler=_serve_desk)
+
+    demo = commands.add_parser("demo-agent", help="development only: create an agent account if there is none")
+    demo.set_defaults(handler=_demo_agent)
 
     args = parser.parse_args(argv)
     return args.handler(args)

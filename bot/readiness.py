@@ -2,7 +2,7 @@
 import time
 import urllib.error
 import urllib.request
-from typing import Callable
+from typing import Callable, Optional
 
 
 def _answers(url: str) -> bool:
@@ -22,6 +22,7 @@ def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.5)
     return False
 
 
-def servers_ready(rasa_url: str, token: str, action_port: int) -> bool:
+def servers_ready(rasa_url: str, token: str, action_port: int, desk_port: Optional[int] = None) -> bool:
     return (_answers(f"{rasa_url}/status?token={token}")
-            and _answers(f"http://127.0.0.1:{action_port}/health"))
+            and _answers(f"http://127.0.0.1:{action_port}/health")
+            and (desk_port is None or _answers(f"http://127.0.0.1:{desk_port}/health")))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start the action server and the Rasa server, wait until both answer, stop both on Ctrl-C.
+# Start the action server, the Rasa server and the desk, wait until they answer, stop them on Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
@@ -8,7 +8,7 @@ PY="$ROOT/.venv/bin/python"
 set -a
 [ -f .env ] && . ./.env
 set +a
-export RASA_PORT="${RASA_PORT:-5005}" ACTION_PORT="${ACTION_PORT:-5055}"
+export RASA_PORT="${RASA_PORT:-5005}" ACTION_PORT="${ACTION_PORT:-5055}" DESK_PORT="${DESK_PORT:-8000}"
 export RASA_TOKEN="${RASA_TOKEN:-dev-token-change-me}"
 # Rasa would otherwise send telemetry and error reports to its vendor.
 export RASA_TELEMETRY_ENABLED=false
@@ -19,6 +19,7 @@ mkdir -p var/log
 "$PY" -m bot init-db
 "$PY" -m bot train
 "$PY" -m bot render-endpoints --output var/endpoints.yml
+"$PY" -m bot demo-agent
 
 pids=()
 stop() {
@@ -38,21 +39,25 @@ pids+=($!)
   >var/log/rasa.log 2>&1 &
 pids+=($!)
 
-"$PY" -m bot wait-ready --timeout 180 || { echo "servers did not start; see var/log/"; tail -20 var/log/*.log; exit 1; }
+"$PY" -m bot serve-desk >var/log/desk.log 2>&1 &
+pids+=($!)
+
+"$PY" -m bot wait-ready --timeout 300 || { echo "servers did not start; see var/log/"; tail -20 var/log/*.log; exit 1; }
 
 cat <<MSG
 
 Storefront Assistant is running.
   Rasa server:   http://127.0.0.1:$RASA_PORT   (REST channel, socket.io channel, HTTP API with token)
   Action server: http://127.0.0.1:$ACTION_PORT
-  Logs:          var/log/rasa.log, var/log/actions.log
+  Agent console: http://127.0.0.1:$DESK_PORT/console
+  Logs:          var/log/rasa.log, var/log/actions.log, var/log/desk.log
 
 Talk to it over the REST channel:
   curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
        -d '{"sender": "me", "message": "where is my order?"}'
 
 Try an order: TS100001 (see "Demo orders" in README.md for emails and postcodes).
-Press Ctrl-C to stop both servers.
+Press Ctrl-C to stop the servers.
 MSG
 
 wait -n "${pids[@]}" || true

@@ -12,7 +12,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, REQUESTED_SLOT
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActiveLoop, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.events import ActiveLoop, ConversationResumed, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -23,12 +23,12 @@ REASON_SLOT = "handoff_reason"
 
 
 def session_turns(tracker: DialogueStateTracker) -> List[Turn]:
-    """The shopper's messages since the session started, marking answers to an active form."""
+    """The shopper's messages since the session started or a person handed back, marking answers to a form."""
     turns: List[Turn] = []
     active_loop: Optional[str] = None
     requested: Optional[str] = None
     for event in tracker.events:
-        if isinstance(event, SessionStarted):
+        if isinstance(event, (SessionStarted, ConversationResumed)):
             turns, active_loop, requested = [], None, None
         elif isinstance(event, ActiveLoop):
             active_loop = event.name

@@ -35,3 +35,21 @@ def test_hostile_input_gets_a_reply(app_database, text):
     for intent in ("ask_return_policy", "ask_shipping", "ask_sizing", "ask_payment", "change_shipping_address"):
         messages, _ = run(ActionAnswerFromKnowledgeBase(), tracker(text, intent))
         assert messages and messages[0]["text"]
+
+
+def angry(level, text="how much is express shipping to canada", intent="ask_shipping"):
+    t = tracker(text, intent)
+    t.latest_message["anger"] = {"score": 0.5, "level": level, "cues": []}
+    return t
+
+
+def test_anger_ladder_below_handoff(app_database):
+    from tests.actions.helpers import slot_events
+
+    messages, events = run(ActionAnswerFromKnowledgeBase(), angry("none"))
+    assert len(messages) == 1 and events == []
+    messages, events = run(ActionAnswerFromKnowledgeBase(), angry("annoyed"))
+    assert texts(messages)[0] == "utter_empathy" and "Canada" in messages[1]["text"] and len(messages) == 2
+    messages, events = run(ActionAnswerFromKnowledgeBase(), angry("angry"))
+    assert texts(messages)[0] == "utter_empathy" and texts(messages)[-1] == "utter_offer_person"
+    assert slot_events(events)["pending_question"] == "offer_human"

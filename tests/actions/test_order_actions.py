@@ -65,7 +65,11 @@ def test_third_failure_locks_and_offers_a_person(app_database):
     assert slots["requested_slot"] is None  # the form ends
     messages, events = run(ActionOrderStatus(), tracker(slots={"verification_failures": 3.0}))
     assert texts(messages) == ["utter_verification_locked"]
-    assert slot_events(events)["pending_question"] == "offer_human"
+    assert slot_events(events)["pending_question"] == "offer_human_verification"
+    messages, events = run(ActionAnswerYesNo(), tracker("yes", "affirm",
+                                                        slots={"pending_question": "offer_human_verification"}))
+    assert slot_events(events)["handoff_reason"] == "verification"
+    assert {"event": "followup", "timestamp": None, "name": "action_handoff"} in events
 
 
 def test_side_question_during_the_form_is_answered(app_database):
@@ -87,8 +91,10 @@ def test_late_order_offers_a_person(app_database):
     slots = {"order_number": number, "verification": "verified", "verified_order": number}
     messages, events = run(ActionOrderStatus(), tracker(slots=slots))
     assert "I'm sorry" in messages[0]["text"] and texts(messages)[1] == "utter_offer_person"
-    messages, _ = run(ActionAnswerYesNo(), tracker("yes", "affirm", slots={"pending_question": "offer_human"}))
-    assert texts(messages) == ["utter_person_contact"]
+    pending = slot_events(events)["pending_question"]
+    messages, events = run(ActionAnswerYesNo(), tracker("yes", "affirm", slots={"pending_question": pending}))
+    assert messages == [] and slot_events(events)["handoff_reason"] == "late_order"
+    assert {"event": "followup", "timestamp": None, "name": "action_handoff"} in events
 
 
 def test_cancel_confirmed_then_done(app_database):
@@ -151,4 +157,6 @@ def test_asking_for_a_person_leaves_the_form(app_database):
     assert slot_events(events)["order_form_exit"] == "request_human"
     assert slot_events(events)["requested_slot"] is None
     messages, events = run(ActionOrderStatus(), tracker(slots={"order_form_exit": "request_human"}))
-    assert texts(messages) == ["utter_person_contact"] and slot_events(events)["order_form_exit"] is None
+    assert messages == [] and slot_events(events)["order_form_exit"] is None
+    assert slot_events(events)["handoff_reason"] == "requested"
+    assert {"event": "followup", "timestamp": None, "name": "action_handoff"} in events

@@ -4,7 +4,8 @@ from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import (ActionExecuted, ActiveLoop, ConversationPaused, SessionStarted, SlotSet,
+from rasa.shared.core.events import (ActionExecuted, ActiveLoop, ConversationPaused, ConversationResumed,
+                                     SessionStarted, SlotSet,
                                      UserUttered)
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -67,6 +68,12 @@ def test_abstains_after_an_action_and_when_paused(policy):
 def test_a_new_session_starts_the_count_again(policy):
     events = said("shipping?", "ask_shipping") + answered() + said("shipping?", "ask_shipping") + answered()
     events += [SessionStarted(), ActionExecuted("action_listen")] + said("shipping?", "ask_shipping")
+    assert predict(policy, events)[0] is None
+
+
+def test_counting_starts_again_after_a_person_hands_back(policy):
+    events = said("shipping?", "ask_shipping") + answered() + said("shipping?", "ask_shipping") + answered()
+    events += [ConversationResumed(), ActionExecuted("action_listen")] + said("shipping?", "ask_shipping")
     assert predict(policy, events)[0] is None
 
 

@@ -23,6 +23,7 @@ class Servers:
     action_port: int
     env: dict
     log_dir: Path
+    desk_url: str = ""
 
     def say(self, sender: str, message: str) -> List[dict]:
         """One message over the REST channel; returns the bot's messages."""
@@ -46,18 +47,19 @@ class Servers:
 
 @contextmanager
 def running_servers(database_url: str, log_dir: Path, rasa_port: int = 5105,
-                    action_port: int = 5155) -> Iterator[Servers]:
+                    action_port: int = 5155, desk_port: int = 8105) -> Iterator[Servers]:
     from bot.training import model_path, train_if_changed
 
     train_if_changed()
     env = {**os.environ, "DATABASE_URL": database_url, "RASA_PORT": str(rasa_port),
-           "ACTION_PORT": str(action_port), "RASA_TOKEN": TOKEN, "RASA_TELEMETRY_ENABLED": "false",
+           "ACTION_PORT": str(action_port), "DESK_PORT": str(desk_port), "RASA_TOKEN": TOKEN, "RASA_TELEMETRY_ENABLED": "false",
            "PYTHONPATH": str(PROJECT_ROOT), "RASA_URL": f"http://127.0.0.1:{rasa_port}"}
     endpoints = log_dir / "endpoints.yml"
     subprocess.run([sys.executable, "-m", "bot", "render-endpoints", "--output", str(endpoints)],
                    env=env, cwd=PROJECT_ROOT, check=True)
     commands = {
         "actions": [sys.executable, "-m", "bot", "serve-actions"],
+        "desk": [sys.executable, "-m", "bot", "serve-desk"],
         "rasa": [sys.executable, "-m", "rasa", "run", "-i", "127.0.0.1", "--enable-api", "--auth-token", TOKEN,
                  "--port", str(rasa_port), "--model", str(model_path(PROJECT_ROOT / "models")),
                  "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
@@ -68,12 +70,12 @@ def running_servers(database_url: str, log_dir: Path, rasa_port: int = 5105,
             log = open(log_dir / f"{name}.log", "w")
             processes.append(subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=log,
                                               stderr=subprocess.STDOUT))
-        ready = wait_until(lambda: servers_ready(f"http://127.0.0.1:{rasa_port}", TOKEN, action_port)
+        ready = wait_until(lambda: servers_ready(f"http://127.0.0.1:{rasa_port}", TOKEN, action_port, desk_port)
                            or any(p.poll() is not None for p in processes), timeout=300)
         if not ready or any(p.poll() is not None for p in processes):
             logs = "\n".join((log_dir / f"{n}.log").read_text()[-3000:] for n in commands)
             raise RuntimeError(f"servers did not start:\n{logs}")
-        yield Servers(f"http://127.0.0.1:{rasa_port}", action_port, env, log_dir)
+        yield Servers(f"http://127.0.0.1:{rasa_port}", action_port, env, log_dir, f"http://127.0.0.1:{desk_port}")
     finally:
         for process in processes:
             process.terminate()

@@ -1,0 +1,152 @@
+"""The whole handoff on the real servers: a shopper on socket.io asks the same thing three times, an
+agent takes the conversation in the desk, replies, resolves, and the bot answers again."""
+import asyncio
+import json
+import urllib.error
+import urllib.request
+import uuid
+from http.cookiejar import CookieJar
+
+import pytest
+import socketio
+from sqlalchemy import create_engine, select
+
+from bot.db import session_scope
+from bot.db.models import Role, Ticket, TicketStatus
+from bot.desk.accounts import create_user
+from tests.integration.servers import TOKEN
+
+pytestmark = pytest.mark.integration
+
+
+class Desk:
+    """An agent's browser session against the desk API."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def call(self, method, path, body=None):
+        request = urllib.request.Request(f"{self.base}{path}", method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Content-Type": "application/json", "X-Requested-With": "desk"})
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, json.load(response)
+        except urllib.error.HTTPError as error:
+            return error.code, json.load(error)
+
+
+class Shopper:
+    """A chat widget: Rasa's socket.io channel with a persistent session id."""
+
+    def __init__(self, rasa_url: str):
+        self.url = rasa_url
+        self.session_id = f"widget-{uuid.uuid4().hex[:10]}"
+        self.received = []
+        self.client = socketio.AsyncClient()
+        self.client.on("bot_uttered", self._on_message)
+
+    async def _on_message(self, data):
+        self.received.append(data)
+
+    async def connect(self):
+        await self.client.connect(self.url, transports=["websocket"], socketio_path="/socket.io")
+        await self.client.emit("session_request", {"session_id": self.session_id})
+        await asyncio.sleep(0.5)
+
+    async def say(self, text, wait_for=None, timeout=30):
+        before = len(self.received)
+        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
+        if wait_for is not None:
+            return await self.wait_for(wait_for, timeout, start=before)
+        await asyncio.sleep(1.5)
+        return [m.get("text", "") for m in self.received[before:]]
+
+    async def wait_for(self, fragment, timeout=30, start=0):
+        for _ in range(int(timeout * 10)):
+            texts = [m.get("text", "") for m in self.received[start:]]
+            if any(fragment in t for t in texts):
+                return texts
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no message containing {fragment!r}; got {[m.get('text') for m in self.received]}")
+
+
+@pytest.fixture(scope="module")
+def agent(servers):
+    engine = create_engine(servers.database_url, future=True)
+    with session_scope(engine) as session:
+        create_user(session, email="alex@shop.example", password="long enough pw", role=Role.agent, name="Alex")
+    engine.dispose()
+    desk = Desk(servers.desk_url)
+    status, _ = desk.call("POST", "/api/login", {"email": "alex@shop.example", "password": "long enough pw"})
+    assert status == 200
+    return desk
+
+
+def ticket_for(servers, conversation_id):
+    engine = create_engine(servers.database_url, future=True)
+    with session_scope(engine) as session:
+        ticket = session.execute(select(Ticket).where(Ticket.conversation_id == conversation_id)).scalar_one_or_none()
+        result = (ticket.id, ticket.reason, ticket.status) if ticket else None
+    engine.dispose()
+    return result
+
+
+def test_repeat_three_times_then_agent_takes_over_and_hands_back(servers, agent):
+    async def scenario():
+        shopper = Shopper(servers.rasa_url)
+        await shopper.connect()
+        try:
+            await shopper.say("when will i get my refund", wait_for="refund")
+            await shopper.say("when do I get my money back??", wait_for="refund")
+            assert ticket_for(servers, shopper.session_id) is None  # two repeats: no handoff
+            replies = await shopper.say("my refund, when is it coming", wait_for="in the queue")
+            assert any("number 1 in the queue" in r or "in the queue" in r for r in replies)
+            ticket_id, reason, status = ticket_for(servers, shopper.session_id)
+            assert reason == "repeated" and status == TicketStatus.waiting
+
+            # While paused the bot stays silent, but the message is stored and shown to the agent.
+            assert await shopper.say("hello? <script>alert(1)</script>") == []
+            status, queue = agent.call("GET", "/api/tickets")
+            assert ticket_id in [t["id"] for t in queue["tickets"]]
+            assert agent.call("POST", f"/api/tickets/{ticket_id}/claim")[0] == 200
+            status, detail = agent.call("GET", f"/api/tickets/{ticket_id}")
+            assert detail["transcript"][-1]["text"] == "hello? <script>alert(1)</script>"
+
+            assert agent.call("POST", f"/api/tickets/{ticket_id}/messages",
+                              {"text": "Hi, this is Alex. Your refund was issued today."})[0] == 200
+            await shopper.wait_for("this is Alex")
+            tracker = servers.get(f"/conversations/{shopper.session_id}/tracker", token=TOKEN)
+            agent_events = [e for e in tracker["events"] if e.get("event") == "bot"
+                            and (e.get("metadata") or {}).get("agent_name") == "Alex"]
+            assert agent_events and agent_events[-1]["text"].startswith("Hi, this is Alex")
+
+            assert agent.call("POST", f"/api/tickets/{ticket_id}/resolve")[0] == 200
+            await shopper.wait_for("back with the assistant")
+            assert ticket_for(servers, shopper.session_id)[2] == TicketStatus.resolved
+            replies = await shopper.say("how much is express shipping to canada", wait_for="Canada")
+            assert any("Express shipping to Canada" in r for r in replies)
+        finally:
+            await shopper.client.disconnect()
+
+    asyncio.run(scenario())
+
+
+def test_asking_for_a_person_hands_off_at_once(servers):
+    who = f"rest-{uuid.uuid4().hex[:8]}"
+    reply = " ".join(servers.texts(who, "I want to talk to a human"))
+    assert "queue" in reply or "offline" in reply
+    assert ticket_for(servers, who)[1] == "requested"
+    assert servers.texts(who, "hello?") == []  # paused
+
+
+def test_furious_shopper_is_handed_off_with_anger_priority(servers):
+    who = f"rest-{uuid.uuid4().hex[:8]}"
+    servers.texts(who, "you scammers, I'm filing a chargeback!! 😡")
+    assert ticket_for(servers, who)[1] == "anger"
+
+
+def test_desk_refuses_anonymous_requests(servers):
+    status, body = Desk(servers.desk_url).call("GET", "/api/tickets")
+    assert status == 401 and "error" in body
