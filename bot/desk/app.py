@@ -182,13 +182,15 @@ def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
                 return _error(409, "someone else has already taken this conversation")
         return web.json_response({"ok": True})
 
-    def _own_open_ticket(session, request):
-        ticket = _ticket(session, request)
-        if ticket is None:
-            return None, _error(404, "no such ticket")
-        if ticket.status != TicketStatus.assigned or ticket.assigned_agent_id != request["user"]["id"]:
-            return None, _error(409, "claim the conversation first")
-        return ticket, None
+    def own_conversation(request):
+        """(conversation id, None) when the logged-in agent holds the ticket, else (None, error response)."""
+        with session_scope(engine) as session:
+            ticket = _ticket(session, request)
+            if ticket is None:
+                return None, _error(404, "no such ticket")
+            if ticket.status != TicketStatus.assigned or ticket.assigned_agent_id != request["user"]["id"]:
+                return None, _error(409, "claim the conversation first")
+            return ticket.conversation_id, None
 
     async def api_message(request):
         refused = agent_only(request)
@@ -199,11 +201,9 @@ def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
             return _error(400, "the message is empty")
         if len(text) > MAX_MESSAGE:
             return _error(400, f"the message is longer than {MAX_MESSAGE} characters")
-        with session_scope(engine) as session:
-            ticket, problem = _own_open_ticket(session, request)
-            if problem is not None:
-                return problem
-            conversation_id = ticket.conversation_id
+        conversation_id, problem = own_conversation(request)
+        if problem is not None:
+            return problem
         try:
             await in_thread(rasa.say_as_agent, conversation_id, text, agent_id=request["user"]["id"],
                             agent_name=request["user"]["name"])
@@ -227,17 +227,16 @@ def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
         refused = agent_only(request)
         if refused is not None:
             return refused
-        with session_scope(engine) as session:
-            ticket, problem = _own_open_ticket(session, request)
-            if problem is not None:
-                return problem
-            conversation_id = ticket.conversation_id
+        conversation_id, problem = own_conversation(request)
+        if problem is not None:
+            return problem
         try:
             await in_thread(rasa.hand_back, conversation_id, HANDBACK_TEXT)
         except RasaUnavailable:
             return _error(503, "the assistant's server is not answering; the conversation is still yours")
         with session_scope(engine) as session:
-            resolve(session, ticket_id=ticket.id, agent_id=request["user"]["id"], now=now())
+            resolve(session, ticket_id=int(request.match_info["ticket_id"]), agent_id=request["user"]["id"],
+                    now=now())
         return web.json_response({"ok": True})
 
     async def api_kb_search(request):
