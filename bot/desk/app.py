@@ -16,6 +16,8 @@ from bot.desk.accounts import log_in, log_out, user_for_token
 from bot.desk.rasa_client import RasaClient, RasaUnavailable, transcript
 from bot.handoff.queue import claim, resolve, waiting_tickets
 from bot.knowledge import Knowledge
+from bot.orders.lookup import find_order_view
+from bot.orders.masking import mask_email
 
 STATIC = Path(__file__).parent / "static"
 COOKIE = "desk_session"
@@ -46,6 +48,23 @@ def ticket_json(ticket: Ticket, now: datetime) -> dict:
         "assigned_agent": ticket.assigned_agent.name if ticket.assigned_agent else None,
         "assigned_agent_id": ticket.assigned_agent_id,
         "handle_seconds": ticket.handle_seconds, "summary": json.loads(ticket.summary or "{}"),
+    }
+
+
+def verified_order_details(session, slots: dict) -> Optional[dict]:
+    """The order the shopper proved is theirs in the chat, for the agent; None if none was verified."""
+    number = slots.get("verified_order")
+    if not number or not slots.get("order_verified"):
+        return None
+    order = find_order_view(session, number=number)
+    if order is None:
+        return None
+    return {
+        "number": order.number, "status": order.status.value, "email": mask_email(order.email),
+        "items": [f"{line.quantity} x {line.name} ({line.size})" for line in order.lines],
+        "carrier": order.carrier, "tracking_number": order.tracking_number,
+        "estimated_delivery": order.estimated_delivery.isoformat() if order.estimated_delivery else None,
+        "latest_event": order.latest_event.description if order.latest_event else None,
     }
 
 
@@ -161,6 +180,7 @@ def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
             body = ticket_json(ticket, now())
             body["notes"] = [{"author": n.author.name, "text": n.text, "at": n.created_at.isoformat() + "Z"}
                              for n in ticket.notes]
+            body["order"] = verified_order_details(session, body["summary"].get("slots") or {})
             conversation_id = ticket.conversation_id
         try:
             tracker = await in_thread(rasa.tracker, conversation_id)

@@ -42,7 +42,8 @@ def desk(sqlite_engine, knowledge):
                             ("tia@shop.example", Role.trainer)):
             create_user(session, email=email, password="long enough pw", role=role, name=email.split("@")[0])
         ticket = open_ticket(session, conversation_id="shopper-9", reason="anger", peak_anger=0.8,
-                             peak_level="furious", summary=Summary(["where is it"], {"order_number": "TS100004"}, []),
+                             peak_level="furious", summary=Summary(["where is it"], {"order_number": "TS100004", "verified_order": "TS100004",
+                                                               "order_verified": True}, []),
                              now=NOW)
         ticket_id = ticket.id
     rasa = RecordingRasa()
@@ -98,6 +99,8 @@ def test_claim_reply_note_resolve(desk):
         assert detail["transcript"][0]["anger"] == "angry"
         assert detail["notes"][0]["text"] == "carrier trace opened"
         assert detail["summary"]["slots"]["order_number"] == "TS100004"
+        assert detail["order"]["number"] == "TS100004" and detail["order"]["status"] == "in_transit"
+        assert "***@" in detail["order"]["email"]
         assert (await client.post(f"/api/tickets/{ticket_id}/resolve", headers=HEADERS)).status == 200
         assert rasa.handed_back == ["shopper-9"]
         resolved = await (await client.get("/api/tickets?status=resolved")).json()

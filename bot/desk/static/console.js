@@ -71,7 +71,13 @@ async function render() {
   $("anger").textContent = `peak anger ${ticket.peak_anger}`;
   $("status").textContent = ticket.assigned_agent ? `${ticket.status} (${ticket.assigned_agent})` : ticket.status;
   const slots = ticket.summary.slots || {};
-  $("facts").textContent = Object.entries(slots).map(([k, v]) => `${k}: ${v}`).join(" | ");
+  const facts = Object.entries(slots).map(([k, v]) => `${k}: ${v}`);
+  if (ticket.order) {
+    const o = ticket.order;
+    facts.push(`verified order ${o.number}: ${o.status}; ${o.items.join(", ")}; ${o.carrier || ""} ` +
+               `${o.tracking_number || ""}; estimate ${o.estimated_delivery || "-"}; ${o.latest_event || ""}`);
+  }
+  $("facts").textContent = facts.join(" | ");
   const box = $("transcript");
   const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 5;
   box.replaceChildren(...(ticket.transcript || []).map(line));
