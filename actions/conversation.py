@@ -2,7 +2,7 @@
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions._context import knowledge, latest_intent, latest_text
@@ -31,8 +31,7 @@ class ActionAnswerYesNo(Action):
             else:
                 dispatcher.utter_message(response="utter_cancel_kept", order_number=number)
         elif pending in OFFERS and said_yes:
-            return [SlotSet("pending_question", None), SlotSet("handoff_reason", OFFERS[pending]),
-                    FollowupAction("action_handoff")]
+            return [SlotSet("pending_question", None), SlotSet("handoff_reason", OFFERS[pending])]
         else:
             dispatcher.utter_message(response="utter_anything_else")
         return [SlotSet("pending_question", None)]

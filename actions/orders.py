@@ -3,7 +3,7 @@ import logging
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
@@ -134,8 +134,7 @@ def ended_early(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[
     leaving = tracker.get_slot("order_form_exit")
     if leaving:
         if leaving == "request_human":
-            return [SlotSet("order_form_exit", None), SlotSet("handoff_reason", "requested"),
-                    FollowupAction("action_handoff")]
+            return [SlotSet("order_form_exit", None), SlotSet("handoff_reason", "requested")]
         else:
             dispatcher.utter_message(response="utter_goodbye" if leaving == "goodbye" else "utter_anything_else")
         return [SlotSet("order_form_exit", None), SlotSet("pending_question", None)]

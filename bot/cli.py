@@ -69,8 +69,12 @@ def _serve_actions(args) -> int:
     except KnowledgeBaseError as error:
         print(error, file=sys.stderr)
         return 1
+    import os
+
     from rasa_sdk.endpoint import run
 
+    # rasa_sdk listens on every interface unless told otherwise; only Rasa needs to reach it.
+    os.environ.setdefault("SANIC_HOST", os.environ.get("ACTION_HOST", "127.0.0.1"))
     settings = get_settings()
     install_log_masking()
     run("actions", port=args.port or settings.action_port)

@@ -67,9 +67,15 @@ class HandoffPolicy(Policy):
                                      rule_only_data: Optional[Dict[Text, Any]] = None,
                                      **kwargs: Any) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
+        if tracker.is_paused() or HANDOFF_ACTION not in domain.action_names_or_texts:
+            return self._prediction(probabilities)
+        # An action asks for a handoff by setting the reason (the shopper accepted an offer of a person).
+        if tracker.get_slot(REASON_SLOT) and tracker.latest_action_name not in (HANDOFF_ACTION, ACTION_LISTEN_NAME):
+            probabilities[domain.index_for_action(HANDOFF_ACTION)] = 1.0
+            return self._prediction(probabilities)
         just_heard_shopper = (tracker.latest_action_name == ACTION_LISTEN_NAME
                               and isinstance(tracker.events[-1] if tracker.events else None, UserUttered))
-        if tracker.is_paused() or not just_heard_shopper or HANDOFF_ACTION not in domain.action_names_or_texts:
+        if not just_heard_shopper:
             return self._prediction(probabilities)
         reason = decide(session_turns(tracker), self.thresholds)
         if reason is None:

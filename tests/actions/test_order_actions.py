@@ -69,7 +69,6 @@ def test_third_failure_locks_and_offers_a_person(app_database):
     messages, events = run(ActionAnswerYesNo(), tracker("yes", "affirm",
                                                         slots={"pending_question": "offer_human_verification"}))
     assert slot_events(events)["handoff_reason"] == "verification"
-    assert {"event": "followup", "timestamp": None, "name": "action_handoff"} in events
 
 
 def test_side_question_during_the_form_is_answered(app_database):
@@ -94,7 +93,6 @@ def test_late_order_offers_a_person(app_database):
     pending = slot_events(events)["pending_question"]
     messages, events = run(ActionAnswerYesNo(), tracker("yes", "affirm", slots={"pending_question": pending}))
     assert messages == [] and slot_events(events)["handoff_reason"] == "late_order"
-    assert {"event": "followup", "timestamp": None, "name": "action_handoff"} in events
 
 
 def test_cancel_confirmed_then_done(app_database):
@@ -159,4 +157,3 @@ def test_asking_for_a_person_leaves_the_form(app_database):
     messages, events = run(ActionOrderStatus(), tracker(slots={"order_form_exit": "request_human"}))
     assert messages == [] and slot_events(events)["order_form_exit"] is None
     assert slot_events(events)["handoff_reason"] == "requested"
-    assert {"event": "followup", "timestamp": None, "name": "action_handoff"} in events

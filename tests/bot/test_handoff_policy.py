@@ -71,6 +71,12 @@ def test_a_new_session_starts_the_count_again(policy):
     assert predict(policy, events)[0] is None
 
 
+def test_an_action_asks_for_the_handoff_through_the_reason_slot(policy):
+    events = said("yes", "affirm") + [ActionExecuted("action_answer_yes_no"), SlotSet(REASON_SLOT, "late_order")]
+    assert predict(policy, events)[0] == HANDOFF_ACTION
+    assert predict(policy, events + [ActionExecuted(HANDOFF_ACTION), SlotSet(REASON_SLOT, None)])[0] is None
+
+
 def test_counting_starts_again_after_a_person_hands_back(policy):
     events = said("shipping?", "ask_shipping") + answered() + said("shipping?", "ask_shipping") + answered()
     events += [ConversationResumed(), ActionExecuted("action_listen")] + said("shipping?", "ask_shipping")

@@ -45,9 +45,18 @@ class Servers:
             return json.load(response)
 
 
+def free_port() -> int:
+    """A port nobody listens on now, so that tests never collide with a running instance."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @contextmanager
-def running_servers(database_url: str, log_dir: Path, rasa_port: int = 5105,
-                    action_port: int = 5155, desk_port: int = 8105) -> Iterator[Servers]:
+def running_servers(database_url: str, log_dir: Path) -> Iterator[Servers]:
+    rasa_port, action_port, desk_port = free_port(), free_port(), free_port()
     from bot.training import model_path, train_if_changed
 
     train_if_changed()
