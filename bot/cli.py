@@ -214,6 +214,18 @@ def _demo_agent(args) -> int:
     return 0
 
 
+def _abandon_stale(args) -> int:
+    from datetime import datetime, timedelta
+
+    from bot.db import get_engine, session_scope
+    from bot.handoff.queue import abandon_stale
+
+    with session_scope(get_engine()) as session:
+        count = abandon_stale(session, older_than=datetime.utcnow() - timedelta(hours=args.hours))
+    print(f"{count} waiting ticket(s) older than {args.hours} h marked abandoned")
+    return 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Storefront Assistant tools")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -267,6 +279,11 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     demo = commands.add_parser("demo-agent", help="development only: create an agent account if there is none")
     demo.set_defaults(handler=_demo_agent)
+
+    tickets = commands.add_parser("tickets", help="ticket queue upkeep").add_subparsers(dest="what", required=True)
+    stale = tickets.add_parser("abandon-stale", help="mark waiting tickets nobody took as abandoned")
+    stale.add_argument("--hours", type=float, default=24)
+    stale.set_defaults(handler=_abandon_stale)
 
     args = parser.parse_args(argv)
     return args.handler(args)

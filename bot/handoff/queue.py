@@ -91,3 +91,13 @@ def open_ticket_for(session: Session, conversation_id: str) -> Optional[Ticket]:
     return session.execute(
         select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN_TICKET_STATUSES))
     ).scalars().first()
+
+
+def abandon_stale(session: Session, *, older_than: datetime) -> int:
+    """Waiting tickets nobody took before `older_than` become abandoned; returns how many."""
+    result = session.execute(
+        update(Ticket).where(Ticket.status == TicketStatus.waiting, Ticket.created_at < older_than)
+        .values(status=TicketStatus.abandoned)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount

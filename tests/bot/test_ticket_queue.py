@@ -3,7 +3,8 @@ from datetime import datetime, timedelta
 
 from bot.db import session_scope
 from bot.db.models import Role, Ticket, TicketStatus, User
-from bot.handoff.queue import Summary, claim, open_ticket, position_in_queue, resolve, waiting_tickets
+from bot.handoff.queue import (Summary, abandon_stale, claim, open_ticket, position_in_queue, resolve,
+                               waiting_tickets)
 
 T0 = datetime(2026, 11, 23, 10, 0)
 SUMMARY = Summary(asked=["where is my refund"], slots={"order_number": "TS100004"},
@@ -64,3 +65,13 @@ def test_exactly_one_of_concurrent_claims_wins(postgres_engine):
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(pool.map(attempt, ids))
     assert results.count(True) == 1
+
+
+def test_stale_waiting_tickets_are_abandoned(engine):
+    old = ticket(engine, "old", minutes=0)
+    fresh = ticket(engine, "fresh", minutes=120)
+    with session_scope(engine) as session:
+        assert abandon_stale(session, older_than=T0 + timedelta(minutes=60)) == 1
+    with session_scope(engine) as session:
+        assert session.get(Ticket, old).status == TicketStatus.abandoned
+        assert session.get(Ticket, fresh).status == TicketStatus.waiting
