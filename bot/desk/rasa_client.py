@@ -41,8 +41,11 @@ class RasaClient:
                                         "metadata": {"agent_id": agent_id, "agent_name": agent_name}}])
 
     def hand_back(self, conversation_id: str, text: str) -> None:
-        self._append(conversation_id, [{"event": "resume"}, {"event": "bot", "text": text,
-                                                             "metadata": {"handback": True}}])
+        # The trailing action_listen makes the shopper's next message start a fresh turn, so the
+        # assistant's rules (which expect "listened, then the shopper spoke") apply again.
+        self._append(conversation_id, [{"event": "resume"},
+                                       {"event": "bot", "text": text, "metadata": {"handback": True}},
+                                       {"event": "action", "name": "action_listen"}])
 
 
 def transcript(tracker: dict, since_session_start: bool = True) -> List[dict]:

@@ -19,6 +19,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.handoff.decision import DEFAULT_EXCLUDED_INTENTS, Thresholds, Turn, decide
 
 HANDOFF_ACTION = "action_handoff"
+# Rasa's core fallback: when it has run, the assistant listens (instead of predicting it again).
+FALLBACK_ACTION = "action_knowledge_fallback"
 REASON_SLOT = "handoff_reason"
 
 
@@ -68,6 +70,9 @@ class HandoffPolicy(Policy):
                                      **kwargs: Any) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
         if tracker.is_paused() or HANDOFF_ACTION not in domain.action_names_or_texts:
+            return self._prediction(probabilities)
+        if tracker.latest_action_name == FALLBACK_ACTION:
+            probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
             return self._prediction(probabilities)
         # An action asks for a handoff by setting the reason (the shopper accepted an offer of a person).
         if tracker.get_slot(REASON_SLOT) and tracker.latest_action_name not in (HANDOFF_ACTION, ACTION_LISTEN_NAME):

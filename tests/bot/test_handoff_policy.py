@@ -13,7 +13,7 @@ from bot.handoff.policy import HANDOFF_ACTION, REASON_SLOT, HandoffPolicy, sessi
 
 DOMAIN = Domain.from_dict({
     "intents": ["ask_shipping", "order_status", "request_human", "greet", "complain"],
-    "actions": [HANDOFF_ACTION, "action_answer_from_knowledge_base"],
+    "actions": [HANDOFF_ACTION, "action_answer_from_knowledge_base", "action_knowledge_fallback"],
     "slots": {REASON_SLOT: {"type": "text", "influence_conversation": False, "mappings": [{"type": "custom"}]}},
 })
 
@@ -75,6 +75,11 @@ def test_an_action_asks_for_the_handoff_through_the_reason_slot(policy):
     events = said("yes", "affirm") + [ActionExecuted("action_answer_yes_no"), SlotSet(REASON_SLOT, "late_order")]
     assert predict(policy, events)[0] == HANDOFF_ACTION
     assert predict(policy, events + [ActionExecuted(HANDOFF_ACTION), SlotSet(REASON_SLOT, None)])[0] is None
+
+
+def test_after_the_fallback_the_assistant_listens(policy):
+    events = said("blorp", "nlu_fallback") + [ActionExecuted("action_knowledge_fallback")]
+    assert predict(policy, events)[0] == "action_listen"
 
 
 def test_counting_starts_again_after_a_person_hands_back(policy):
