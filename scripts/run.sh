@@ -22,15 +22,12 @@ mkdir -p var/log
 "$PY" -m bot demo-agent
 
 pids=()
-stop() {
-  trap - INT TERM EXIT
-  echo
-  echo "stopping..."
+stop_servers() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  echo "stopped"
 }
-trap stop INT TERM EXIT
+trap 'echo; echo "stopping..."; trap - EXIT; stop_servers; echo "stopped"; exit 0' INT TERM
+trap stop_servers EXIT
 
 "$PY" -m bot serve-actions >var/log/actions.log 2>&1 &
 pids+=($!)
@@ -56,9 +53,10 @@ Talk to it over the REST channel:
   curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
        -d '{"sender": "me", "message": "where is my order?"}'
 
-Try an order: TS100001 (see "Demo orders" in README.md for emails and postcodes).
+Try an order: "where is my order?", then TS100004 and V6B 1A1 (more in README.md, "Demo orders").
 Press Ctrl-C to stop the servers.
 MSG
 
 wait -n "${pids[@]}" || true
 echo "a server exited; see var/log/"
+exit 1

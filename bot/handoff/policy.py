@@ -19,8 +19,9 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from bot.handoff.decision import DEFAULT_EXCLUDED_INTENTS, Thresholds, Turn, decide
 
 HANDOFF_ACTION = "action_handoff"
-# Rasa's core fallback: when it has run, the assistant listens (instead of predicting it again).
-FALLBACK_ACTION = "action_knowledge_fallback"
+# After these the assistant listens: the core fallback (instead of predicting it again) and the
+# handoff itself (a paused conversation predicts nothing anyway; this keeps test stories honest).
+LISTEN_AFTER = ("action_knowledge_fallback", HANDOFF_ACTION)
 REASON_SLOT = "handoff_reason"
 
 
@@ -71,7 +72,7 @@ class HandoffPolicy(Policy):
         probabilities = self._default_predictions(domain)
         if tracker.is_paused() or HANDOFF_ACTION not in domain.action_names_or_texts:
             return self._prediction(probabilities)
-        if tracker.latest_action_name == FALLBACK_ACTION:
+        if tracker.latest_action_name in LISTEN_AFTER:
             probabilities[domain.index_for_action(ACTION_LISTEN_NAME)] = 1.0
             return self._prediction(probabilities)
         # An action asks for a handoff by setting the reason (the shopper accepted an offer of a person).
