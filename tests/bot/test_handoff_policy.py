@@ -74,7 +74,8 @@ def test_a_new_session_starts_the_count_again(policy):
 def test_an_action_asks_for_the_handoff_through_the_reason_slot(policy):
     events = said("yes", "affirm") + [ActionExecuted("action_answer_yes_no"), SlotSet(REASON_SLOT, "late_order")]
     assert predict(policy, events)[0] == HANDOFF_ACTION
-    assert predict(policy, events + [ActionExecuted(HANDOFF_ACTION), SlotSet(REASON_SLOT, None)])[0] is None
+    assert predict(policy, events + [ActionExecuted(HANDOFF_ACTION), SlotSet(REASON_SLOT, None)])[0] == \
+        "action_listen"
 
 
 def test_after_the_fallback_the_assistant_listens(policy):
