@@ -112,6 +112,8 @@ def measure(name: str, config: Path, workdir: Path, env: dict, rasa_port: int, a
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="5 epochs for the default setup (harness check)")
+    parser.add_argument("--only", choices=["ours", "rasa_init_default"], default=None,
+                        help="measure one setup only")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -123,21 +125,22 @@ def main() -> int:
             quick = workdir / "default_quick.yml"
             quick.write_text(default_config.read_text().replace("epochs: 100", "epochs: 5"))
             default_config = quick
-        results = {
-            "date": date.today().isoformat(),
-            "machine": f"{os.cpu_count()} cores",
-            "quick": args.quick,
-            "ours": measure("ours", ROOT / "config.yml", workdir, env, 5205, 5255),
-            "rasa_init_default": measure("default", default_config, workdir, env, 5206, 5256),
-        }
-    out = ROOT / "bench" / "results" / f"pipelines-{results['date']}.json"
+        results = {"date": date.today().isoformat(), "machine": f"{os.cpu_count()} cores", "quick": args.quick}
+        if args.only in (None, "ours"):
+            results["ours"] = measure("ours", ROOT / "config.yml", workdir, env, 5205, 5255)
+        if args.only in (None, "rasa_init_default"):
+            results["rasa_init_default"] = measure("default", default_config, workdir, env, 5206, 5256)
+    suffix = f"-{args.only}" if args.only else ""
+    out = ROOT / "bench" / "results" / f"pipelines-{results['date']}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2))
     keys = ["train_seconds", "model_mb", "ready_seconds", "rasa_rss_mb", "accuracy", "macro_f1",
             "parse_ms_p50", "parse_ms_p95", "turn_ms_p50", "turn_ms_p95"]
-    print("\n| measure | ours | rasa init default |\n|---|---|---|")
+    setups = [name for name in ("ours", "rasa_init_default") if name in results]
+    print("\n| measure | " + " | ".join(setups) + " |")
+    print("|" + "---|" * (len(setups) + 1))
     for key in keys:
-        print(f"| {key} | {results['ours'][key]} | {results['rasa_init_default'][key]} |")
+        print(f"| {key} | " + " | ".join(str(results[name][key]) for name in setups) + " |")
     print(f"\nwritten to {out}")
     return 0
 
