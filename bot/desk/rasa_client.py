@@ -3,7 +3,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any, List, Optional
+from typing import Any, List
 
 
 class RasaUnavailable(Exception):
@@ -66,6 +66,3 @@ def transcript(tracker: dict, since_session_start: bool = True) -> List[dict]:
                           "agent_name": metadata.get("agent_name")})
     return lines
 
-
-def paused(tracker: dict) -> Optional[bool]:
-    return tracker.get("paused")

@@ -3,7 +3,7 @@ import csv
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, List, Sequence, Tuple
+from typing import List, Sequence, Tuple
 
 from bot.handoff.anger import AngerScorer
 from bot.nlu_eval import load_examples
@@ -76,6 +76,3 @@ def precision_recall(report: AngerReport) -> dict:
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
-
-__all__: Iterable[str] = ["ANGRY_SET", "evaluate", "ordinary_messages", "precision_recall", "read_labelled_csv",
-                          "read_lines"]

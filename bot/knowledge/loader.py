@@ -51,9 +51,6 @@ class KnowledgeBase:
     def category_of(self, product: schema.Product) -> schema.Category:
         return self.categories[product.category]
 
-    def products_by_name(self) -> Dict[str, schema.Product]:
-        return {p.name.lower(): p for p in self.products.values()}
-
     def return_window_days(self, category_id: Optional[str]) -> int:
         overrides = self.returns.window_overrides
         if category_id and category_id in overrides:

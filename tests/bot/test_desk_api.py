@@ -1,7 +1,6 @@
 """The desk's JSON API over real HTTP (aiohttp test server) on a real database; Rasa is replaced by a
 recording fake here; tests/integration covers the desk against the real Rasa server."""
 import asyncio
-import json
 from datetime import datetime
 
 import pytest
