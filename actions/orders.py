@@ -1,12 +1,13 @@
 """Order status and cancellation, both behind verification of the order's email or postcode."""
 import logging
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple, TypeVar
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from actions._context import knowledge, latest_intent, send, today
 from actions.knowledge import KNOWLEDGE_INTENTS, answer_for
@@ -18,6 +19,7 @@ from bot.orders.status_reply import describe
 from bot.orders.verification import Verification, is_locked, verify
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 VERIFIED = "verified"
 # A message inside the order form with a knowledge intent this sure is a side question, not an answer.
 SIDE_QUESTION_CONFIDENCE = 0.5
@@ -44,6 +46,21 @@ def answered_side_question(dispatcher: CollectingDispatcher, tracker: Tracker) -
         return False
     send(dispatcher, answer)
     return True
+
+
+class DatabaseDown(Exception):
+    """The shopper has already been told; the action ends without changing the conversation."""
+
+
+def in_database(dispatcher: CollectingDispatcher, work: Callable[[Session], T], doing: str) -> T:
+    """Run `work` in a short session; when the database fails, log it, tell the shopper, raise DatabaseDown."""
+    try:
+        with session_scope() as session:
+            return work(session)
+    except SQLAlchemyError:
+        logger.exception("order database unavailable during %s", doing)
+        dispatcher.utter_message(response="utter_something_went_wrong")
+        raise DatabaseDown() from None
 
 
 def _verified_number(tracker: Tracker) -> Optional[str]:
@@ -92,12 +109,11 @@ class _OrderSlotValidation:
             # The shopper corrected the order number instead of answering; that is no failed attempt.
             return {"order_number": other_number, "verification": None}
         failures = int(tracker.get_slot("verification_failures") or 0)
+        answer = str(slot_value or "")[:500]
         try:
-            with session_scope() as session:
-                result = verify(session, number=number, answer=str(slot_value or "")[:500], failures=failures)
-        except SQLAlchemyError:
-            logger.exception("order database unavailable during verification")
-            dispatcher.utter_message(response="utter_something_went_wrong")
+            result = in_database(dispatcher, lambda session: verify(session, number=number, answer=answer,
+                                                                     failures=failures), "verification")
+        except DatabaseDown:
             return {"verification": None}
         if result.outcome == Verification.verified:
             return {"verification": VERIFIED, "verified_order": number}
@@ -154,11 +170,8 @@ def verified_order(dispatcher: CollectingDispatcher,
         dispatcher.utter_message(response="utter_ask_order_number")
         return None, []
     try:
-        with session_scope() as session:
-            order = find_order_view(session, number=number)
-    except SQLAlchemyError:
-        logger.exception("order database unavailable during order lookup")
-        dispatcher.utter_message(response="utter_something_went_wrong")
+        order = in_database(dispatcher, lambda session: find_order_view(session, number=number), "order lookup")
+    except DatabaseDown:
         return None, []
     if order is None:  # deleted since verification
         dispatcher.utter_message(response="utter_verification_failed")
@@ -209,11 +222,8 @@ class ActionCheckCancellation(Action):
 def confirm_cancellation(dispatcher: CollectingDispatcher, number: str) -> None:
     """Carry out a cancellation the shopper confirmed; called by the yes/no action."""
     try:
-        with session_scope() as session:
-            outcome = cancel_order(session, number=number)
-    except SQLAlchemyError:
-        logger.exception("order database unavailable during cancellation")
-        dispatcher.utter_message(response="utter_something_went_wrong")
+        outcome = in_database(dispatcher, lambda session: cancel_order(session, number=number), "cancellation")
+    except DatabaseDown:
         return
     response = {
         CancelOutcome.cancelled: "utter_cancelled",
