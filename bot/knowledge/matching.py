@@ -98,8 +98,7 @@ class Matcher:
 
     # -- categories and other vocabularies ----------------------------------------------------
     def find_category(self, text: str) -> Optional[Category]:
-        match = _best_phrase(text, ((s, c) for c in self.kb.categories.values() for s in c.synonyms))
-        return match
+        return _best_phrase(text, ((s, c) for c in self.kb.categories.values() for s in c.synonyms))
 
     def find_shipping_region(self, text: str):
         return _best_phrase(text, ((s, r) for r in self.kb.shipping.regions for s in r.synonyms))
@@ -124,14 +123,13 @@ def _best_phrase(text: str, pairs: Iterable[Tuple[str, object]]):
     typed = tokens(text)
     best_value, best_key = None, (0.0, 0)
     for phrase, value in pairs:
-        phrase_tokens = tokens(phrase)
+        phrase_tokens, joined = _phrase(phrase)
         if not phrase_tokens:
             continue
-        joined = " ".join(phrase_tokens)
         if len(joined) <= 3:
             score = 100.0 if joined in typed else 0.0
         else:
-            score = _window_ratio(phrase_tokens, tuple(typed))
+            score = _window_ratio(phrase_tokens, joined, tuple(typed))
         key = (score, len(joined))
         if score >= PHRASE_MATCH and key > best_key:
             best_value, best_key = value, key
@@ -139,12 +137,18 @@ def _best_phrase(text: str, pairs: Iterable[Tuple[str, object]]):
 
 
 @lru_cache(maxsize=4096)
+def _phrase(phrase: str) -> Tuple[Tuple[str, ...], str]:
+    """A knowledge-base phrase's words, worked out once rather than for every message."""
+    words = tuple(tokens(phrase))
+    return words, " ".join(words)
+
+
+@lru_cache(maxsize=4096)
 def _windows(typed: Tuple[str, ...], size: int) -> Tuple[str, ...]:
     return tuple(" ".join(typed[i:i + size]) for i in range(max(len(typed) - size + 1, 0)))
 
 
-def _window_ratio(phrase_tokens: List[str], typed: Tuple[str, ...]) -> float:
-    joined = " ".join(phrase_tokens)
+def _window_ratio(phrase_tokens: Tuple[str, ...], joined: str, typed: Tuple[str, ...]) -> float:
     best = 0.0
     for size in {len(phrase_tokens), len(phrase_tokens) + 1, max(len(phrase_tokens) - 1, 1)}:
         for window in _windows(typed, size):
