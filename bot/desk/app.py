@@ -260,15 +260,14 @@ def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
         return web.json_response({"ok": True})
 
     async def api_kb_search(request):
-        query = request.query.get("q", "")[:300]
-        hit = knowledge.search(query) if query.strip() else None
-        answers = []
-        if hit is not None:
-            answers.append({"question": hit.question, "answer": hit.answer})
+        query = request.query.get("q", "")[:300].strip()
+        if not query:
+            return web.json_response({"answers": []})
+        hit = knowledge.search(query)
+        answers = [{"question": hit.question, "answer": hit.answer}] if hit is not None else []
         for name, compose in (("returns", knowledge.returns), ("shipping", knowledge.shipping),
                               ("sizing", knowledge.sizing)):
-            if query.strip():
-                answers.append({"question": f"{name}: {query}", "answer": compose(query).text})
+            answers.append({"question": f"{name}: {query}", "answer": compose(query).text})
         return web.json_response({"answers": answers})
 
     async def api_canned(request):

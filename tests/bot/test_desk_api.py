@@ -164,3 +164,16 @@ def test_bad_input_gets_clear_errors(desk):
         assert (await client.get("/api/tickets/abc")).status == 404
         assert (await client.get("/api/tickets/99999")).status == 404
     run(app, scenario)
+
+
+def test_knowledge_search_for_agents(desk):
+    app, _, _ = desk
+
+    async def scenario(client):
+        await login(client, "ana@shop.example")
+        assert (await (await client.get("/api/knowledge?q=")).json()) == {"answers": []}
+        body = await (await client.get("/api/knowledge?q=express shipping to canada")).json()
+        assert any("Express shipping to Canada costs" in a["answer"] for a in body["answers"])
+        canned = await (await client.get("/api/canned-replies")).json()
+        assert {"late parcel", "damaged item"} <= {r["topic"] for r in canned["replies"]}
+    run(app, scenario)
