@@ -35,6 +35,8 @@ class AngerResult:
 
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[?!]")
+# Lexicon phrases also keep "*", the wildcard at the end of a word.
+_PHRASE_TOKEN = re.compile(r"[a-z0-9]+\*?(?:'[a-z]+)?|[?!]")
 
 
 def _tokens(text: str) -> List[str]:
@@ -63,7 +65,7 @@ class AngerScorer:
     def __init__(self, lexicon: dict):
         try:
             cues = [
-                _Cue(f"{group}:{phrase}", float(spec["weight"]), tuple(_tokens(str(phrase).replace("*", "zqwildq"))))
+                _Cue(f"{group}:{phrase}", float(spec["weight"]), tuple(_PHRASE_TOKEN.findall(str(phrase).lower())))
                 for group, spec in lexicon["cues"].items()
                 for phrase in spec["phrases"]
             ]
@@ -71,12 +73,10 @@ class AngerScorer:
             self._by_first: Dict[str, List[_Cue]] = {}
             self._by_prefix: List[_Cue] = []
             for cue in cues:
-                words = tuple(w.replace("zqwildq", "*") for w in cue.words)
-                cue = _Cue(cue.label, cue.weight, words)
-                if words[0].endswith("*"):
+                if cue.words[0].endswith("*"):
                     self._by_prefix.append(cue)
                 else:
-                    self._by_first.setdefault(words[0], []).append(cue)
+                    self._by_first.setdefault(cue.words[0], []).append(cue)
             self._negations = tuple(str(n).lower() for n in lexicon["negations"])
             self._intensifiers: Dict[str, float] = {k: float(v) for k, v in lexicon["intensifiers"].items()}
             self._emoji = tuple(lexicon["angry_emoji"])
