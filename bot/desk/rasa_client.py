@@ -48,12 +48,13 @@ class RasaClient:
                                        {"event": "action", "name": "action_listen"}])
 
 
-def transcript(tracker: dict, since_session_start: bool = True) -> List[dict]:
-    """Shopper, bot and agent messages of a tracker, oldest first (text is untrusted: escape when shown)."""
+def transcript(tracker: dict) -> List[dict]:
+    """Shopper, bot and agent messages of the tracker's current session, oldest first (text is
+    untrusted: escape when shown)."""
     lines: List[dict] = []
     for event in tracker.get("events") or []:
         kind = event.get("event")
-        if kind == "session_started" and since_session_start:
+        if kind == "session_started":
             lines = []
         elif kind == "user":
             anger = (event.get("parse_data") or {}).get("anger") or {}
