@@ -9,7 +9,7 @@ PYTHON310 ?= $(shell PYENV_VERSION=3.10.13 pyenv which python 2>/dev/null || com
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install run train test test-fast seed check-kb constraints clean
+.PHONY: help install run train test test-fast test-browser seed check-kb constraints clean chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -21,7 +21,15 @@ $(VENV)/.installed: requirements.txt constraints.txt
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
 	touch $@
 
-install: $(VENV)/.installed ## create .venv and install the pinned dependencies
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed ## create .venv, install the pinned Python and npm packages
+
+chromium: ## install Debian's chromium for the browser tests (when missing)
+	./scripts/install-chromium.sh
 
 run: install ## set everything up and start the assistant (Ctrl-C stops it)
 	./scripts/run.sh
@@ -35,16 +43,20 @@ check-kb: install ## validate knowledge_base/
 seed: install ## replace the orders in the database with the demo set
 	$(PY) -m bot seed
 
-test: install ## run every test: knowledge base, unit, actions, real servers, Rasa stories
+test: install chromium ## run every test: knowledge base, unit, actions, real servers, Rasa stories, browser
 	$(PY) -m bot check-kb
 	$(PY) -m bot train
 	$(PY) -m pytest
 
 test-fast: install ## unit and action tests only (no servers)
-	$(PY) -m pytest -m "not integration"
+	$(PY) -m pytest -m "not integration and not browser"
+
+test-browser: install chromium ## the shopper and agent journeys in headless chromium
+	$(PY) -m bot train
+	$(PY) -m pytest -m browser
 
 constraints: install ## rewrite constraints.txt from the current .venv
 	(echo "# pip freeze of a working install; regenerate with: make constraints"; $(PY) -m pip freeze) > constraints.txt
 
 clean: ## remove the model, the database and caches (keeps .venv)
-	rm -rf models var .pytest_cache results
+	rm -rf models var .pytest_cache results test-artifacts

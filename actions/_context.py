@@ -1,12 +1,15 @@
 """What every action needs: the knowledge base, the database, today's date, the shopper's text."""
+import re
 from datetime import date
-from typing import List, Optional
+from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.chat.identity import verified_email
 from bot.knowledge import Answer, Knowledge, get_knowledge
+from bot.settings import get_settings
 
 # Longer messages are cut before matching: nobody's question about returns is 5,000 characters long.
 MAX_TEXT = 1000
@@ -30,6 +33,29 @@ def latest_intent(tracker: Tracker) -> Optional[str]:
 
 def latest_entity(tracker: Tracker, entity: str) -> Optional[str]:
     return next(tracker.get_latest_entity_values(entity), None)
+
+
+def message_metadata(tracker: Tracker) -> Dict[str, Any]:
+    """What the chat widget sent along with the latest message (identity token, page context)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            metadata = event.get("metadata")
+            return metadata if isinstance(metadata, dict) else {}
+    return {}
+
+
+def signed_in_email(tracker: Tracker) -> Optional[str]:
+    """The customer's email when the shop vouched for them with a validly signed identity token."""
+    return verified_email(message_metadata(tracker).get("identity"), secret=get_settings().identity_secret)
+
+
+def page_product(tracker: Tracker) -> Optional[str]:
+    """The SKU of the product page the shopper is chatting from, if the widget told us."""
+    page = message_metadata(tracker).get("page")
+    sku = page.get("product") if isinstance(page, dict) else None
+    if isinstance(sku, str) and re.fullmatch(r"[A-Z]{2}-[A-Z]{3}-\d{3}", sku) and sku in knowledge().kb.products:
+        return sku
+    return None
 
 
 def anger_level(tracker: Tracker) -> str:

@@ -9,6 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions._context import contact_person, knowledge
+from bot.chat.events import handoff_state
 from bot.db import session_scope
 from bot.handoff.queue import open_ticket, position_in_queue
 from bot.handoff.summary import build_summary, peak_anger
@@ -35,6 +36,7 @@ class ActionHandoff(Action):
                 ticket = open_ticket(session, conversation_id=tracker.sender_id, reason=reason, peak_anger=score,
                                      peak_level=level, summary=summary, now=moment.replace(tzinfo=None))
                 position = position_in_queue(session, ticket)
+                ticket_id = ticket.id
         except SQLAlchemyError:
             logger.exception("ticket queue unavailable; giving the shopper the team's contacts instead")
             contact_person(dispatcher)
@@ -44,4 +46,7 @@ class ActionHandoff(Action):
             dispatcher.utter_message(response="utter_handoff_queued", position=position)
         else:
             dispatcher.utter_message(response="utter_handoff_offline", next_opening=hours.describe_next_opening(moment))
+        # For the chat widget: the state behind the words above (a message of its own, without text).
+        dispatcher.utter_message(json_message=handoff_state(ticket_id=ticket_id, position=position,
+                                                            open_now=hours.is_open(moment)))
         return [SlotSet("handoff_reason", None), SlotSet("pending_question", None), ConversationPaused()]

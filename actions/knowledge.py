@@ -4,16 +4,28 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions._context import answer_with_tone, knowledge, latest_entity, latest_intent, latest_text
+from actions._context import answer_with_tone, knowledge, latest_entity, latest_intent, latest_text, page_product
 from bot.knowledge import Answer
 
 
 KNOWLEDGE_INTENTS = ("ask_return_policy", "ask_shipping", "ask_sizing", "ask_payment", "change_shipping_address")
 
 
+def product_asked_about(tracker: Tracker) -> Optional[str]:
+    """A product named in the message (or clicked), else the product page the shopper is on, so that
+    "can I return this?" gets that product's own policy."""
+    named = latest_entity(tracker, "product")
+    if named:
+        return named
+    on_page = page_product(tracker)
+    if on_page and not knowledge().matcher.mentions_product(latest_text(tracker)):
+        return on_page
+    return None
+
+
 def answer_for(tracker: Tracker) -> Optional[Answer]:
     """The knowledge-base answer to the latest message, if its intent is a knowledge question."""
-    kb, text, product = knowledge(), latest_text(tracker), latest_entity(tracker, "product")
+    kb, text, product = knowledge(), latest_text(tracker), product_asked_about(tracker)
     intent = latest_intent(tracker)
     if intent == "ask_return_policy":
         return kb.returns(text, product)

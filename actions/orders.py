@@ -9,13 +9,13 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions._context import knowledge, latest_intent, send, today
+from actions._context import knowledge, latest_intent, send, signed_in_email, today
 from actions.knowledge import KNOWLEDGE_INTENTS, answer_for
 from bot.db import session_scope
 from bot.orders.cancellation import CancelOutcome, can_cancel, cancel_order
-from bot.orders.lookup import OrderView, find_order_view
+from bot.orders.lookup import OrderView, customer_orders, find_order_view, owned_by
 from bot.orders.numbers import explicit_order_number, normalize_order_number
-from bot.orders.status_reply import describe
+from bot.orders.status_reply import describe, describe_other_orders
 from bot.orders.verification import Verification, is_locked, verify
 
 logger = logging.getLogger(__name__)
@@ -77,10 +77,15 @@ class _OrderSlotValidation:
     Action it finds, and this one has no name of its own.
     """
 
+    # A signed-in customer asking where their order is needs no order number: the action lists theirs.
+    lists_signed_in_orders = False
+
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
         if is_locked(tracker.get_slot("verification_failures")) or tracker.get_slot("order_form_exit"):
             return []  # ends the form; the action after it explains
+        if self.lists_signed_in_orders and not tracker.get_slot("order_number") and signed_in_email(tracker):
+            return []
         return domain_slots
 
     def validate_order_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
@@ -95,6 +100,17 @@ class _OrderSlotValidation:
             return {"order_number": None}
         if number == tracker.get_slot("verified_order"):
             return {"order_number": number}
+        email = signed_in_email(tracker)
+        if email:
+            # The shop vouched for this customer: their own orders need no further proof. Anyone else's
+            # order goes through verification like an anonymous shopper's, revealing nothing.
+            try:
+                owned = in_database(dispatcher, lambda session: owned_by(session, number=number, email=email),
+                                    "ownership check")
+            except DatabaseDown:
+                return {"order_number": None}
+            if owned:
+                return {"order_number": number, "verification": VERIFIED, "verified_order": number}
         return {"order_number": number, "verification": None}
 
     def validate_verification(self, slot_value: Any, dispatcher: CollectingDispatcher,
@@ -131,6 +147,8 @@ class _OrderSlotValidation:
 
 
 class ValidateOrderStatusForm(_OrderSlotValidation, FormValidationAction):
+    lists_signed_in_orders = True
+
     def name(self) -> Text:
         return "validate_order_status_form"
 
@@ -185,14 +203,40 @@ class ActionOrderStatus(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
+        email = signed_in_email(tracker)
+        if email and not tracker.get_slot("order_number") and not tracker.get_slot("order_form_exit"):
+            return signed_in_status(dispatcher, email)
         order, events = verified_order(dispatcher, tracker)
         if order is None:
             return events
-        dispatcher.utter_message(text=describe(order, today()))
-        if order.is_late(today()):
-            dispatcher.utter_message(response="utter_offer_person")
-            return [SlotSet("pending_question", "offer_human_late_order")]
-        return [SlotSet("pending_question", None)]
+        return status_reply(dispatcher, order)
+
+
+def status_reply(dispatcher: CollectingDispatcher, order: OrderView) -> List[Dict[Text, Any]]:
+    dispatcher.utter_message(text=describe(order, today()))
+    if order.is_late(today()):
+        dispatcher.utter_message(response="utter_offer_person")
+        return [SlotSet("pending_question", "offer_human_late_order")]
+    return [SlotSet("pending_question", None)]
+
+
+def signed_in_status(dispatcher: CollectingDispatcher, email: str) -> List[Dict[Text, Any]]:
+    """A signed-in customer's latest order in full, and buttons for their other recent orders."""
+    try:
+        orders = in_database(dispatcher, lambda session: customer_orders(session, email=email), "customer orders")
+    except DatabaseDown:
+        return []
+    if not orders:
+        dispatcher.utter_message(response="utter_no_orders_signed_in")
+        return []
+    latest, others = orders[0], orders[1:]
+    events = status_reply(dispatcher, latest)
+    if others:
+        dispatcher.utter_message(text=describe_other_orders(others), buttons=[
+            {"title": order.number, "payload": f'/order_status{{"order_number": "{order.number}"}}'}
+            for order in others])
+    return events + [SlotSet("order_number", latest.number), SlotSet("verification", VERIFIED),
+                     SlotSet("verified_order", latest.number)]
 
 
 class ActionCheckCancellation(Action):

@@ -169,6 +169,7 @@ def _serve_desk(args) -> int:
     from bot.db import create_schema, get_engine
     from bot.desk.app import create_app
     from bot.desk.rasa_client import RasaClient
+    from bot.desk.storefront import Storefront
     from bot.knowledge import KnowledgeBaseError, get_knowledge
     from bot.orders.masking import install_log_masking
     from bot.settings import get_settings
@@ -182,8 +183,10 @@ def _serve_desk(args) -> int:
     engine = get_engine()
     create_schema(engine)
     install_log_masking()
+    storefront = Storefront(knowledge.kb, rasa_public_url=settings.rasa_public_url,
+                            identity_secret=settings.identity_secret, demo_sign_in=not settings.is_production)
     app = create_app(engine=engine, rasa=RasaClient(settings.rasa_url, settings.rasa_token), knowledge=knowledge,
-                     secure_cookies=settings.is_production)
+                     secure_cookies=settings.is_production, storefront=storefront)
     web.run_app(app, host=args.host, port=args.port or settings.desk_port, print=None)
     return 0
 
@@ -211,6 +214,19 @@ def _demo_agent(args) -> int:
         password = secrets.token_urlsafe(9)
         create_user(session, email="agent@storefront.example", password=password, role=Role.agent, name="Alex")
     print(f"demo agent for the console: agent@storefront.example / {password} (shown once)")
+    return 0
+
+
+def _identity_token(args) -> int:
+    """A signed identity for a customer, as a logged-in shop would hand it to the widget."""
+    from bot.chat.identity import sign_identity
+    from bot.settings import get_settings
+
+    secret = get_settings().identity_secret
+    if not secret:
+        print("SHOP_IDENTITY_SECRET is not set", file=sys.stderr)
+        return 1
+    print(sign_identity(args.email, secret=secret, lifetime=args.lifetime))
     return 0
 
 
@@ -279,6 +295,11 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     demo = commands.add_parser("demo-agent", help="development only: create an agent account if there is none")
     demo.set_defaults(handler=_demo_agent)
+
+    identity = commands.add_parser("identity-token", help="sign a customer's identity for the chat widget")
+    identity.add_argument("email")
+    identity.add_argument("--lifetime", type=int, default=3600, help="seconds until it expires [3600]")
+    identity.set_defaults(handler=_identity_token)
 
     tickets = commands.add_parser("tickets", help="ticket queue upkeep").add_subparsers(dest="what", required=True)
     stale = tickets.add_parser("abandon-stale", help="mark waiting tickets nobody took as abandoned")

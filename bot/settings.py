@@ -7,6 +7,8 @@ from typing import Dict, Mapping, Optional
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEVELOPMENT_TOKEN = "dev-token-change-me"
+# Signs demo customers' identities outside production; a shop sets its own SHOP_IDENTITY_SECRET.
+DEVELOPMENT_IDENTITY_SECRET = "dev-identity-secret-change-me"
 
 
 class SettingsError(Exception):
@@ -48,6 +50,10 @@ class Settings:
     desk_port: int
     rasa_token: str
     rasa_url: str
+    # The Rasa address as the shopper's browser reaches it (the widget connects there).
+    rasa_public_url: str
+    # Shared with the shop to sign logged-in customers' identities; empty: identities are ignored.
+    identity_secret: str
 
     @property
     def is_production(self) -> bool:
@@ -65,6 +71,12 @@ class Settings:
         if environment == "production" and (not token or token == DEVELOPMENT_TOKEN):
             raise SettingsError("RASA_TOKEN must be set to a secret value in production")
         rasa_port = _port(env, "RASA_PORT", 5005)
+        identity_secret = env.get("SHOP_IDENTITY_SECRET", "")
+        if environment == "production" and identity_secret == DEVELOPMENT_IDENTITY_SECRET:
+            raise SettingsError("SHOP_IDENTITY_SECRET must not be the development secret in production")
+        if not identity_secret and environment != "production":
+            identity_secret = DEVELOPMENT_IDENTITY_SECRET
+        rasa_url = env.get("RASA_URL", f"http://127.0.0.1:{rasa_port}")
         return cls(
             environment=environment,
             database_url=database_url,
@@ -73,7 +85,9 @@ class Settings:
             action_port=_port(env, "ACTION_PORT", 5055),
             desk_port=_port(env, "DESK_PORT", 8000),
             rasa_token=token or DEVELOPMENT_TOKEN,
-            rasa_url=env.get("RASA_URL", f"http://127.0.0.1:{rasa_port}"),
+            rasa_url=rasa_url,
+            rasa_public_url=env.get("RASA_PUBLIC_URL", rasa_url).rstrip("/"),
+            identity_secret=identity_secret,
         )
 
 

@@ -5,6 +5,8 @@ import urllib.parse
 import urllib.request
 from typing import Any, List
 
+from bot.chat import events
+
 
 class RasaUnavailable(Exception):
     pass
@@ -37,33 +39,11 @@ class RasaClient:
                    events, output_channel="socketio", execute_side_effects="true")
 
     def say_as_agent(self, conversation_id: str, text: str, *, agent_id: int, agent_name: str) -> None:
-        self._append(conversation_id, [{"event": "bot", "text": text,
-                                        "metadata": {"agent_id": agent_id, "agent_name": agent_name}}])
+        self._append(conversation_id, [events.agent_message(text, agent_id=agent_id, agent_name=agent_name)])
+
+    def announce_agent(self, conversation_id: str, *, agent_id: int, agent_name: str) -> None:
+        """Tell the shopper who has taken their conversation."""
+        self._append(conversation_id, [events.agent_joined(agent_id=agent_id, agent_name=agent_name)])
 
     def hand_back(self, conversation_id: str, text: str) -> None:
-        # The trailing action_listen makes the shopper's next message start a fresh turn, so the
-        # assistant's rules (which expect "listened, then the shopper spoke") apply again.
-        self._append(conversation_id, [{"event": "resume"},
-                                       {"event": "bot", "text": text, "metadata": {"handback": True}},
-                                       {"event": "action", "name": "action_listen"}])
-
-
-def transcript(tracker: dict) -> List[dict]:
-    """Shopper, bot and agent messages of the tracker's current session, oldest first (text is
-    untrusted: escape when shown)."""
-    lines: List[dict] = []
-    for event in tracker.get("events") or []:
-        kind = event.get("event")
-        if kind == "session_started":
-            lines = []
-        elif kind == "user":
-            anger = (event.get("parse_data") or {}).get("anger") or {}
-            lines.append({"from": "shopper", "text": event.get("text") or "", "at": event.get("timestamp"),
-                          "anger": anger.get("level", "none"), "cues": anger.get("cues", [])})
-        elif kind == "bot" and event.get("text"):
-            metadata = event.get("metadata") or {}
-            sender = "agent" if metadata.get("agent_id") else "bot"
-            lines.append({"from": sender, "text": event["text"], "at": event.get("timestamp"),
-                          "agent_name": metadata.get("agent_name")})
-    return lines
-
+        self._append(conversation_id, events.hand_back(text))

@@ -96,6 +96,11 @@ class Matcher:
         candidates = tied if len(tied) > 1 else tuple(product for _, product in scored)
         return ProductResolution(candidates=candidates[:5])
 
+    def mentions_product(self, text: str) -> bool:
+        """Whether the text names a product (one, or several equally well)."""
+        resolution = self.resolve_product(text)
+        return resolution.product is not None or bool(resolution.candidates)
+
     # -- categories and other vocabularies ----------------------------------------------------
     def find_category(self, text: str) -> Optional[Category]:
         return _best_phrase(text, ((s, c) for c in self.kb.categories.values() for s in c.synonyms))

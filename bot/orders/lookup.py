@@ -7,7 +7,7 @@ from typing import Optional, Tuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.db.models import Order, OrderStatus, Shipment
+from bot.db.models import Customer, Order, OrderStatus, Shipment
 from bot.orders.numbers import extract_email, normalize_postcode
 
 
@@ -99,3 +99,21 @@ def find_order_view(session: Session, *, number: str) -> Optional[OrderView]:
     """For a conversation that already verified `number`; never call it before verification."""
     order = _load(session, number)
     return to_view(order) if order is not None else None
+
+
+def owned_by(session: Session, *, number: str, email: str) -> bool:
+    """Whether the order exists and belongs to the customer with `email` (a signed-in shopper)."""
+    order = _load(session, number)
+    return order is not None and hmac.compare_digest(order.customer.email.lower().encode(), email.lower().encode())
+
+
+def customer_orders(session: Session, *, email: str, limit: int = 5) -> Tuple[OrderView, ...]:
+    """A signed-in customer's most recent orders, newest first."""
+    orders = session.execute(
+        select(Order).join(Order.customer).where(Customer.email == email.lower())
+        .order_by(Order.placed_at.desc()).limit(limit).options(
+            selectinload(Order.customer), selectinload(Order.lines),
+            selectinload(Order.shipments).selectinload(Shipment.events),
+        )
+    ).scalars()
+    return tuple(to_view(order) for order in orders)

@@ -52,3 +52,10 @@ def describe(order: OrderView, today: date) -> str:
         parts.append("You can still cancel it or change the address until it ships.")
     parts.append(f"Updates go to {mask_email(order.email)}.")
     return " ".join(parts)
+
+
+def describe_other_orders(orders) -> str:
+    """One line for a signed-in customer's other recent orders; details come when they pick one."""
+    listed = "; ".join(f"{o.number} ({o.placed_at.strftime('%d %b')}): {o.status.value.replace('_', ' ')}"
+                       for o in orders)
+    return f"Your other recent orders: {listed}. Pick one for its details."

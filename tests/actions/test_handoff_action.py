@@ -29,7 +29,10 @@ def conversation(sender="shopper-1"):
 def test_handoff_opens_a_ticket_tells_the_place_and_pauses(monkeypatch, app_database):
     monkeypatch.setattr(handoff_module, "now", lambda: MONDAY_MORNING)
     messages, events = run(ActionHandoff(), conversation())
-    assert texts(messages) == ["utter_handoff_queued"] and messages[0]["position"] == 1
+    assert texts(messages)[0] == "utter_handoff_queued" and messages[0]["position"] == 1
+    # The widget's copy of the same state, as a payload of its own.
+    state = messages[1]["custom"]["data"]
+    assert state["event"] == "handoff" and state["status"] == "waiting" and state["position"] == 1
     assert {"event": "pause", "timestamp": None} in events
     assert slot_events(events)["handoff_reason"] is None
     with session_scope(app_database) as session:
@@ -45,12 +48,13 @@ def test_second_shopper_is_second_in_the_queue(monkeypatch, app_database):
     monkeypatch.setattr(handoff_module, "now", lambda: MONDAY_MORNING)
     run(ActionHandoff(), conversation("first"))
     messages, _ = run(ActionHandoff(), conversation("second"))
-    assert messages[0]["position"] == 2
+    assert messages[0]["position"] == 2 and messages[1]["custom"]["data"]["position"] == 2
 
 
 def test_outside_hours_says_when_and_asks_for_an_email(monkeypatch, app_database):
     monkeypatch.setattr(handoff_module, "now", lambda: SATURDAY)
     messages, events = run(ActionHandoff(), conversation())
-    assert texts(messages) == ["utter_handoff_offline"]
+    assert texts(messages)[0] == "utter_handoff_offline"
     assert messages[0]["next_opening"] == "on Monday at 09:00 (EST)"
+    assert messages[1]["custom"]["data"]["status"] == "offline"
     assert {"event": "pause", "timestamp": None} in events

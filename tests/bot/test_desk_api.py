@@ -6,6 +6,7 @@ from datetime import datetime
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.chat import events
 from bot.db import session_scope
 from bot.db.models import Role
 from bot.desk.accounts import create_user
@@ -17,8 +18,10 @@ HEADERS = {"X-Requested-With": "desk"}
 
 
 class RecordingRasa:
+    """Stands in for Rasa's HTTP API; keeps the events the desk appends, as Rasa's tracker would."""
+
     def __init__(self):
-        self.sent, self.handed_back = [], []
+        self.sent, self.handed_back, self.announced = [], [], []
         self.events = [{"event": "user", "text": "<script>alert(1)</script> where is it??",
                         "parse_data": {"anger": {"level": "angry", "cues": ["intensifier:?!"]}}}]
 
@@ -27,11 +30,15 @@ class RecordingRasa:
 
     def say_as_agent(self, conversation_id, text, *, agent_id, agent_name):
         self.sent.append((conversation_id, text, agent_name))
-        self.events.append({"event": "bot", "text": text, "metadata": {"agent_id": agent_id,
-                                                                          "agent_name": agent_name}})
+        self.events.append(events.agent_message(text, agent_id=agent_id, agent_name=agent_name))
+
+    def announce_agent(self, conversation_id, *, agent_id, agent_name):
+        self.announced.append((conversation_id, agent_name))
+        self.events.append(events.agent_joined(agent_id=agent_id, agent_name=agent_name))
 
     def hand_back(self, conversation_id, text):
         self.handed_back.append(conversation_id)
+        self.events.extend(events.hand_back(text))
 
 
 @pytest.fixture()
@@ -89,12 +96,15 @@ def test_claim_reply_note_resolve(desk):
         assert (await client.post(f"/api/tickets/{ticket_id}/messages", json={"text": "hi"},
                                   headers=HEADERS)).status == 409  # claim first
         assert (await client.post(f"/api/tickets/{ticket_id}/claim", headers=HEADERS)).status == 200
+        assert rasa.announced == [("shopper-9", "ana")]  # the shopper hears who took over
         assert (await client.post(f"/api/tickets/{ticket_id}/messages", json={"text": "Hi, I'm on it."},
                                   headers=HEADERS)).status == 200
         assert rasa.sent == [("shopper-9", "Hi, I'm on it.", "ana")]
         await client.post(f"/api/tickets/{ticket_id}/notes", json={"text": "carrier trace opened"}, headers=HEADERS)
         detail = await (await client.get(f"/api/tickets/{ticket_id}")).json()
-        assert [line["from"] for line in detail["transcript"]] == ["shopper", "agent"]
+        assert [line["from"] for line in detail["transcript"]] == ["shopper", "system", "agent"]
+        assert detail["transcript"][1]["text"] == "ana from our team has joined the chat."
+        assert detail["transcript"][2] == {**detail["transcript"][2], "text": "Hi, I'm on it.", "agent_name": "ana"}
         assert detail["transcript"][0]["anger"] == "angry"
         assert detail["notes"][0]["text"] == "carrier trace opened"
         assert detail["summary"]["slots"]["order_number"] == "TS100004"
@@ -116,6 +126,7 @@ def test_second_claim_loses_and_other_agents_cannot_speak(desk):
         async with TestClient(TestServer(app)) as other:
             await login(other, "ben@shop.example")
             assert (await other.post(f"/api/tickets/{ticket_id}/claim", headers=HEADERS)).status == 409
+            assert rasa.announced == [("shopper-9", "ana")]  # the loser announces nobody
             assert (await other.post(f"/api/tickets/{ticket_id}/messages", json={"text": "me too"},
                                      headers=HEADERS)).status == 409
         assert rasa.sent == []

@@ -1,0 +1,1 @@
+"""The shopper's chat: signed customer identity, widget sessions, and reading conversations back."""

@@ -1,0 +1,61 @@
+"""Reading conversations back from Rasa tracker events, as the desk and the widget show them."""
+from bot.chat import events
+from bot.chat.events import transcript
+from bot.chat.sessions import shopper_view
+
+
+def tracker(*evts):
+    return {"events": list(evts)}
+
+
+def test_agent_messages_and_hand_back_read_back_with_who_said_them():
+    lines = transcript(tracker(
+        {"event": "user", "text": "where is it?!", "timestamp": 1.0,
+         "parse_data": {"anger": {"level": "annoyed", "cues": ["?!"]}}},
+        {"event": "bot", "text": "I'm connecting you", "timestamp": 2.0},
+        {"event": "bot", "data": {"custom": events.handoff_state(ticket_id=3, position=2, open_now=True)}},
+        events.agent_joined(agent_id=7, agent_name="Alex"),
+        events.agent_message("Hi, Alex here <b>", agent_id=7, agent_name="Alex"),
+        *events.hand_back("You're back with the assistant."),
+    ))
+    assert [(line["from"], line["text"]) for line in lines] == [
+        ("shopper", "where is it?!"), ("bot", "I'm connecting you"),
+        ("system", "Alex from our team has joined the chat."), ("agent", "Hi, Alex here <b>"),
+        ("system", "You're back with the assistant."),
+    ]
+    assert lines[3]["agent_name"] == "Alex" and lines[0]["anger"] == "annoyed"
+
+
+def test_the_agent_message_reaches_the_widget_as_one_payload():
+    event = events.agent_message("On it", agent_id=7, agent_name="Alex")
+    assert "text" not in event  # a text as well would reach the shopper as a second message
+    assert event["data"]["custom"]["data"] == {"sender": "agent", "agent_name": "Alex", "text": "On it"}
+    assert event["metadata"] == {"agent_id": 7, "agent_name": "Alex"}
+
+
+def test_a_clicked_button_shows_its_title_and_buttons_are_kept():
+    lines = transcript(tracker(
+        {"event": "bot", "text": "Which one?", "data": {"buttons": [{"title": "Harbor Chinos", "payload": "/x"}]}},
+        {"event": "user", "text": '/ask_return_policy{"product": "Harbor Chinos"}',
+         "metadata": {"display_text": "Harbor Chinos"}},
+        {"event": "user", "text": "plain text", "metadata": {"display_text": "ignored for typed text"}},
+    ))
+    assert lines[0]["buttons"] == [{"title": "Harbor Chinos", "payload": "/x"}]
+    assert [line["text"] for line in lines[1:]] == ["Harbor Chinos", "plain text"]
+
+
+def test_a_new_session_starts_a_new_transcript():
+    lines = transcript(tracker({"event": "user", "text": "old"}, {"event": "session_started"},
+                               {"event": "user", "text": "new"}))
+    assert [line["text"] for line in lines] == ["new"]
+
+
+def test_agent_messages_stored_with_text_are_still_read():
+    lines = transcript(tracker({"event": "bot", "text": "old style", "metadata": {"agent_id": 1, "agent_name": "Bo"}}))
+    assert lines[0]["from"] == "agent" and lines[0]["agent_name"] == "Bo"
+
+
+def test_the_shopper_never_sees_anger_scores():
+    lines = shopper_view(transcript(tracker(
+        {"event": "user", "text": "useless!!", "parse_data": {"anger": {"level": "angry", "cues": ["!!"]}}})))
+    assert lines == [{"from": "shopper", "text": "useless!!"}]
