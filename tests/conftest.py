@@ -108,16 +108,31 @@ def project_path(*parts: str) -> Path:
     return PROJECT_ROOT.joinpath(*parts)
 
 
+def always_on_duty_knowledge_base(directory: Path) -> Path:
+    """The store's knowledge base with the support team on duty around the clock, so that handoffs on
+    the real servers reach the queue whatever the time of day (the offline reply has its unit tests)."""
+    import yaml
+
+    target = directory / "knowledge_base"
+    shutil.copytree(PROJECT_ROOT / "knowledge_base", target)
+    store = yaml.safe_load((target / "store.yml").read_text())
+    store["support"]["schedule"].update(days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                                        opens="00:00", closes="24:00")
+    (target / "store.yml").write_text(yaml.safe_dump(store, sort_keys=False))
+    return target
+
+
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory, kb):
-    """The real Rasa and action servers on a freshly seeded SQLite database (seeded for today)."""
+    """The real Rasa, action and desk servers on a freshly seeded SQLite database (seeded for today)."""
     directory = tmp_path_factory.mktemp("servers")
+    knowledge_base = always_on_duty_knowledge_base(directory)
     url = f"sqlite:///{directory / 'storefront.db'}"
     engine = create_engine(url, future=True)
     create_schema(engine)
     with session_scope(engine) as session:
         seed(session, kb, date.today())
     engine.dispose()
-    with running_servers(url, directory) as running:
+    with running_servers(url, directory, extra_env={"KNOWLEDGE_BASE_DIR": str(knowledge_base)}) as running:
         running.database_url = url
         yield running

@@ -20,7 +20,9 @@ class SupportHours:
         unknown = [d for d in days if d not in DAY_NAMES]
         if unknown:
             raise ValueError(f"unknown day(s) {unknown}; use {', '.join(DAY_NAMES)}")
-        opening, closing = time.fromisoformat(opens), time.fromisoformat(closes)
+        # "24:00" closes at the end of the day: a team on duty around the clock.
+        opening = time.fromisoformat(opens)
+        closing = time.max if closes == "24:00" else time.fromisoformat(closes)
         if opening >= closing:
             raise ValueError("opens must be before closes")
         return cls(timezone, tuple(days), opening, closing)

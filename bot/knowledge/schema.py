@@ -27,7 +27,7 @@ class Schedule(_Strict):
     timezone: Text
     days: List[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(..., min_items=1)
     opens: constr(regex=r"^\d{2}:\d{2}$")  # type: ignore[valid-type]
-    closes: constr(regex=r"^\d{2}:\d{2}$")  # type: ignore[valid-type]
+    closes: constr(regex=r"^\d{2}:\d{2}$")  # type: ignore[valid-type]  # "24:00": until midnight
 
     @validator("timezone")
     def _known_zone(cls, value):

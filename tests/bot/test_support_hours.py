@@ -33,3 +33,10 @@ def test_bad_schedules_are_refused(kwargs):
     values = {"timezone": "UTC", "days": ["mon"], "opens": "09:00", "closes": "18:00", **kwargs}
     with pytest.raises(Exception):
         SupportHours.parse(**values)
+
+
+def test_a_team_on_duty_around_the_clock():
+    always = SupportHours.parse(timezone="UTC", days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                                opens="00:00", closes="24:00")
+    assert all(always.is_open(utc(2026, 11, 23, hour, minute)) for hour in range(24) for minute in (0, 59))
+    assert always.is_open(utc(2026, 11, 23, 23, 59, 59))

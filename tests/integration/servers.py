@@ -54,14 +54,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_servers(database_url: str, log_dir: Path) -> Iterator[Servers]:
+def running_servers(database_url: str, log_dir: Path, extra_env: Optional[dict] = None) -> Iterator[Servers]:
     rasa_port, action_port, desk_port = free_port(), free_port(), free_port()
     from bot.training import model_path, train_if_changed
 
     train_if_changed()
     env = {**os.environ, "DATABASE_URL": database_url, "RASA_PORT": str(rasa_port),
            "ACTION_PORT": str(action_port), "DESK_PORT": str(desk_port), "RASA_TOKEN": TOKEN, "RASA_TELEMETRY_ENABLED": "false",
-           "PYTHONPATH": str(PROJECT_ROOT), "RASA_URL": f"http://127.0.0.1:{rasa_port}"}
+           "PYTHONPATH": str(PROJECT_ROOT), "RASA_URL": f"http://127.0.0.1:{rasa_port}", **(extra_env or {})}
     endpoints = log_dir / "endpoints.yml"
     subprocess.run([sys.executable, "-m", "bot", "render-endpoints", "--output", str(endpoints)],
                    env=env, cwd=PROJECT_ROOT, check=True)

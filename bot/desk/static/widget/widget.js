@@ -29,8 +29,8 @@
       inputLabel: "Your message", conversation: "Conversation",
       welcome: "Hi! I can help with returns, shipping, sizing and where your order is. What can I do for you?",
       you: "You", assistant: "Assistant", team: "team",
-      typing: "The assistant is typing", waiting: "Connecting you to a person. You're number {n} in the queue.",
-      waitingNoPlace: "Connecting you to a person.",
+      typing: "The assistant is typing", waiting: "Connecting you to a person.",
+      place: "You're number {n} in the queue.",
       offline: "Our team is offline right now; someone will answer here when they're back.",
       withAgent: "You're chatting with {name} from our team.", back: "You're back with the assistant.",
       reconnecting: "Connection lost. Reconnecting... Messages you write now are kept and sent when the connection is back.",
@@ -45,8 +45,8 @@
       inputLabel: "Ihre Nachricht", conversation: "Unterhaltung",
       welcome: "Hallo! Ich helfe bei Rücksendungen, Versand, Größen und Ihrer Bestellung. Was kann ich für Sie tun?",
       you: "Sie", assistant: "Assistent", team: "Team",
-      typing: "Der Assistent schreibt", waiting: "Wir verbinden Sie mit einer Person. Sie sind Nummer {n} in der Warteschlange.",
-      waitingNoPlace: "Wir verbinden Sie mit einer Person.",
+      typing: "Der Assistent schreibt", waiting: "Wir verbinden Sie mit einer Person.",
+      place: "Sie sind Nummer {n} in der Warteschlange.",
       offline: "Unser Team ist gerade nicht erreichbar; jemand antwortet hier, sobald es zurück ist.",
       withAgent: "Sie chatten mit {name} aus unserem Team.", back: "Sie sind wieder beim Assistenten.",
       reconnecting: "Verbindung unterbrochen. Neuer Versuch... Was Sie jetzt schreiben, wird gesendet, sobald die Verbindung steht.",
@@ -326,10 +326,11 @@
   function renderBanner() {
     var handoff = state.handoff || {status: "none"};
     var text = "";
+    var place = handoff.position ? " " + say(t.place, {n: handoff.position}) : "";
     if (handoff.status === "waiting") {
-      text = handoff.position ? say(t.waiting, {n: handoff.position}) : t.waitingNoPlace;
+      text = t.waiting + place;
     } else if (handoff.status === "offline") {
-      text = t.offline;
+      text = t.offline + place;
     } else if (handoff.status === "with_agent") {
       text = say(t.withAgent, {name: handoff.agent_name || t.team});
     } else if (handoff.status === "back") {
@@ -554,7 +555,10 @@
       // An ended hand-over keeps its "back with the assistant" note until the shopper writes.
       return state.handoff.status === "back" ? state.handoff : {status: "none"};
     }
-    if (handoff.status === "waiting" && state.handoff.status === "offline") return state.handoff;
+    // The server knows the queue, the assistant knew whether the team is on duty.
+    if (handoff.status === "waiting" && state.handoff.status === "offline") {
+      return {status: "offline", position: handoff.position};
+    }
     return handoff;
   }
 
