@@ -23,7 +23,9 @@ ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"
 AGENT_PASSWORD = "browser test password"
 
 
-@pytest.fixture(scope="session")
+# Module scope: sync Playwright keeps an event loop running while it is started, and other tests'
+# asyncio.run() refuses to run inside one.
+@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -40,9 +40,10 @@ class Desk:
 class Shopper:
     """A chat widget: Rasa's socket.io channel with a persistent session id."""
 
-    def __init__(self, rasa_url: str):
+    def __init__(self, rasa_url: str, metadata=None):
         self.url = rasa_url
-        self.session_id = f"widget-{uuid.uuid4().hex[:10]}"
+        self.session_id = f"web-{uuid.uuid4().hex}"
+        self.metadata = metadata or {}
         self.received = []
         self.client = socketio.AsyncClient()
         self.client.on("bot_uttered", self._on_message)
@@ -57,7 +58,8 @@ class Shopper:
 
     async def say(self, text, wait_for=None, timeout=30):
         before = len(self.received)
-        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id})
+        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id,
+                                                "metadata": self.metadata})
         if wait_for is not None:
             return await self.wait_for(wait_for, timeout, start=before)
         await asyncio.sleep(1.5)
