@@ -46,6 +46,7 @@ cat <<MSG
 Storefront Assistant is running.
   Rasa server:   http://127.0.0.1:$RASA_PORT   (REST channel, socket.io channel, HTTP API with token)
   Action server: http://127.0.0.1:$ACTION_PORT
+  Storefront:    http://127.0.0.1:$DESK_PORT/          (demo shop with the chat widget on every page)
   Agent console: http://127.0.0.1:$DESK_PORT/console
   Logs:          var/log/rasa.log, var/log/actions.log, var/log/desk.log
 
