@@ -26,9 +26,9 @@ def active_element(page) -> dict:
 
 def contrast(page, selector: str) -> float:
     """WCAG contrast ratio of an element's text colour against its background colour."""
-    return page.locator(selector).evaluate("""(element) => {
+    return page.locator(selector).evaluate(r"""(element) => {
         const style = getComputedStyle(element);
-        const channels = (value) => value.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number);
+        const channels = (value) => value.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
         const luminance = (rgb) => {
             const [r, g, b] = rgb.map((c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; });
             return 0.2126 * r + 0.7152 * g + 0.0722 * b;
@@ -168,3 +168,21 @@ def test_a_signed_in_customer_gets_their_order_without_verification(servers, sho
     expect(chat.locator(".message.from-bot").filter(has_text="What's your order number")).to_have_count(0)
     screens.take(shopper, "signed-in-order-status")
     assert reply is not None
+
+
+def test_a_message_written_while_the_conversation_is_read_back_is_kept(servers, shopper):
+    """The history read-back is slowed down; what the shopper writes meanwhile must not vanish."""
+    import time
+
+    def slow_history(route):
+        time.sleep(1.5)
+        route.continue_()
+
+    shopper.route(re.compile(r".*/chat/web-[0-9a-f]+/history$"), slow_history)
+    shopper.goto(servers.desk_url + "/")
+    chat = Chat(shopper)
+    chat.open()
+    chat.say("hi")
+    chat.bot_message("Trailhead Supply assistant")
+    expect(chat.locator(".message.from-shopper .bubble")).to_have_text(["hi"])
+    expect(chat.locator(".message.from-bot").filter(has_text="Trailhead Supply assistant")).to_have_count(1)

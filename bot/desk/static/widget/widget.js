@@ -434,7 +434,9 @@
 
   // One message at a time, in order: the next goes when Rasa has acknowledged the previous one.
   function flush() {
-    if (!ready || inFlight) return;
+    // Not while the conversation is being read back: a message acknowledged meanwhile would be in
+    // neither the history fetched before it nor the outbox, and vanish from the screen.
+    if (!ready || inFlight || syncing) return;
     var next = state.messages.filter(function (m) { return m.from === "shopper" && m.status === "pending"; })[0];
     if (!next) return;
     inFlight = next;
@@ -490,7 +492,7 @@
       showConnection("");
       // After a reload or a dropped connection, catch up with what was said meanwhile, then send
       // what the shopper wrote while offline.
-      syncHistory().then(flush, flush);
+      syncHistory().then(flush);
       everConnected = true;
     });
     socket.on("disconnect", function () {
@@ -601,6 +603,7 @@
       })
       .then(function () { syncing = false; });
   }
+
 
   // -- go --------------------------------------------------------------------------------------
   render();
