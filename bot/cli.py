@@ -3,6 +3,7 @@ import argparse
 import json
 import sys
 from datetime import date
+from pathlib import Path
 from typing import List, Optional
 
 
@@ -135,6 +136,94 @@ def _eval_anger(args) -> int:
         figures["false_positives"] = figures["false_positives"][:10]
         figures["missed"] = figures["missed"][:10]
     print(json.dumps(figures, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _eval_nlu(args) -> int:
+    """Intent accuracy, macro F1 and the confused pairs on a CSV (text,intent), as JSON."""
+    from bot.nlu_eval import evaluate, load_csv_examples, model_predictor, server_predictor
+    from bot.settings import PROJECT_ROOT, get_settings
+    from bot.training import model_path
+
+    try:
+        examples = load_csv_examples(args.file)
+    except (OSError, ValueError) as error:
+        print(error, file=sys.stderr)
+        return 1
+    if args.server:
+        predict = server_predictor(args.server.rstrip("/"), get_settings().rasa_token)
+    else:
+        model = args.model or str(model_path(PROJECT_ROOT / "models"))
+        if not Path(model).is_file():
+            print(f"{model}: no such model; train one with `make train` or pass --server", file=sys.stderr)
+            return 1
+        predict = model_predictor(Path(model))
+    try:
+        report = evaluate(examples, predict)
+    except OSError as error:
+        print(f"the assistant did not answer: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(report.as_dict(), indent=2))
+    return 0
+
+
+def _labelled(engine):
+    from bot.db import session_scope
+    from bot.trainer.labels import labelled_texts
+
+    with session_scope(engine) as session:
+        return labelled_texts(session)
+
+
+def _export_labels(args) -> int:
+    from bot.db import create_schema, get_engine
+    from bot.settings import PROJECT_ROOT
+    from bot.trainer.export import export_labels
+
+    engine = get_engine()
+    create_schema(engine)
+    report = export_labels(_labelled(engine), nlu_dir=PROJECT_ROOT / "data" / "nlu",
+                           test_set=PROJECT_ROOT / "tests" / "nlu" / "test_set.yml",
+                           anger_file=PROJECT_ROOT / "lexicons" / "anger_labelled.csv")
+    print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    return 0
+
+
+def _evaluate(args) -> int:
+    """The model on the test set and on labelled messages it was not trained on; writes a report."""
+    from datetime import datetime
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from bot.db import create_schema, get_engine
+    from bot.nlu_eval import model_predictor
+    from bot.settings import PROJECT_ROOT
+    from bot.trainer.evaluation import not_trained_on, run_evaluation
+    from bot.training import MODEL_NAME, model_path
+
+    models = PROJECT_ROOT / "models"
+    model = Path(args.model) if args.model else model_path(models)
+    if not model.is_file():
+        print(f"{model}: no such model; run `make train` first", file=sys.stderr)
+        return 1
+    stamp = models / f"{MODEL_NAME}.fingerprint"
+    version = stamp.read_text().strip()[:12] if stamp.is_file() and not args.model else model.stem
+    test_set = PROJECT_ROOT / "tests" / "nlu" / "test_set.yml"
+    try:
+        engine = get_engine()
+        create_schema(engine)
+        labelled = not_trained_on(_labelled(engine), nlu_dir=PROJECT_ROOT / "data" / "nlu", test_set=test_set)
+    except SQLAlchemyError as error:
+        print(f"labelled messages left out: the database did not answer ({error.__class__.__name__})",
+              file=sys.stderr)
+        labelled = []
+    report = run_evaluation(predict=model_predictor(model), test_set=test_set, labelled=labelled,
+                            reports_dir=Path(args.reports), model_version=version, now=datetime.utcnow())
+    summary = {"model": version, "report": str(Path(args.reports) / report["folder"]),
+               "test_set": {k: report["test_set"][k] for k in ("examples", "accuracy", "macro_f1")},
+               "labelled": ({k: report["labelled"][k] for k in ("examples", "accuracy", "macro_f1")}
+                            if report["labelled"] else None)}
+    print(json.dumps(summary, indent=2))
     return 0
 
 
@@ -280,6 +369,21 @@ def main(argv: Optional[List[str]] = None) -> int:
     anger.add_argument("--lexicon", default=None)
     anger.add_argument("--verbose", action="store_true", help="list every false positive and miss")
     anger.set_defaults(handler=_eval_anger)
+
+    nlu = evaluation.add_parser("nlu", help="intent accuracy on a CSV with columns text,intent (JSON)")
+    nlu.add_argument("file")
+    where = nlu.add_mutually_exclusive_group()
+    where.add_argument("--model", default=None, help="a model file [models/storefront.tar.gz]")
+    where.add_argument("--server", default=None, help="a running Rasa server, e.g. http://127.0.0.1:5005")
+    nlu.set_defaults(handler=_eval_nlu)
+
+    report = commands.add_parser("evaluate", help="evaluate the model on the test set and labelled messages")
+    report.add_argument("--model", default=None, help="a model file [models/storefront.tar.gz]")
+    report.add_argument("--reports", default=str(Path(__file__).resolve().parent.parent / "var" / "reports"))
+    report.set_defaults(handler=_evaluate)
+
+    export = commands.add_parser("export-labels", help="write the trainers' labels to data/nlu/labelled.yml")
+    export.set_defaults(handler=_export_labels)
 
     users = commands.add_parser("user", help="desk users").add_subparsers(dest="what", required=True)
     add = users.add_parser("add", help="create a desk user; the password is read from standard input")

@@ -34,6 +34,8 @@ class IntentReport:
     seconds_per_message: float
     confusions: Counter = field(default_factory=Counter)
     per_intent: Dict[str, Dict[str, float]] = field(default_factory=dict)
+    # (expected, predicted) -> count, correct predictions included: the confusion matrix.
+    pairs: Counter = field(default_factory=Counter)
 
     @property
     def accuracy(self) -> float:
@@ -55,11 +57,13 @@ class IntentReport:
 
 def evaluate(examples: List[Tuple[str, str]], predict: Callable[[str], str]) -> IntentReport:
     confusions: Counter = Counter()
+    pairs: Counter = Counter()
     counts = Counter()  # (intent, "tp"|"fp"|"fn")
     correct = 0
     started = time.perf_counter()
     for text, expected in examples:
         predicted = predict(text)
+        pairs[(expected, predicted)] += 1
         if predicted == expected:
             correct += 1
             counts[(expected, "tp")] += 1
@@ -75,7 +79,50 @@ def evaluate(examples: List[Tuple[str, str]], predict: Callable[[str], str]) -> 
         recall = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         per_intent[intent] = {"precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3)}
-    return IntentReport(len(examples), correct, elapsed / max(len(examples), 1), confusions, per_intent)
+    return IntentReport(len(examples), correct, elapsed / max(len(examples), 1), confusions, per_intent, pairs)
+
+
+def load_csv_examples(path: Path) -> List[Tuple[str, str]]:
+    """(text, intent) pairs from a CSV file with columns text,intent; raises ValueError naming bad rows."""
+    import csv
+
+    examples, problems = [], []
+    with Path(path).open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        if not reader.fieldnames or not {"text", "intent"} <= set(reader.fieldnames):
+            raise ValueError(f"{path}: needs the columns text,intent")
+        line = 1
+        for row in reader:
+            text, intent = (row.get("text") or "").strip(), (row.get("intent") or "").strip()
+            if text and intent:
+                examples.append((text, intent))
+            else:
+                problems.append(line + 1)
+            line = reader.line_num
+    if problems:
+        raise ValueError(f"{path}: rows without text or intent on line(s) {', '.join(map(str, problems[:20]))}")
+    return examples
+
+
+def model_predictor(model_path: Path) -> Callable[[str], str]:
+    """Parses with a trained model file in this process (no server needed; takes a few seconds to load)."""
+    parse = model_parser(model_path)
+    return lambda text: (parse(text).get("intent") or {}).get("name") or "nlu_fallback"
+
+
+def model_parser(model_path: Path) -> Callable[[str], dict]:
+    import asyncio
+    import logging
+
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    # Rasa logs every parse at debug level to standard output, where the figures go.
+    configure_structlog(logging.WARNING)
+    logging.getLogger("rasa").setLevel(logging.WARNING)
+    agent = Agent.load(str(model_path))
+    loop = asyncio.new_event_loop()
+    return lambda text: loop.run_until_complete(agent.parse_message(text))
 
 
 def server_predictor(rasa_url: str, token: str) -> Callable[[str], str]:

@@ -1,8 +1,8 @@
-"""The order database: customers, orders, order lines, shipments and their tracking events."""
+"""The database: orders and their shipments, desk users and tickets, the trainers' inbox and labels."""
 import enum
 from datetime import datetime
 
-from sqlalchemy import Column, Date, DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Column, Date, DateTime, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base, relationship
 
 Base = declarative_base()
@@ -189,3 +189,54 @@ class DeskSession(Base):
     expires_at = Column(DateTime, nullable=False)
 
     user = relationship("User")
+
+
+class InboxMessage(Base):
+    """A real shopper message for trainers to label: from the tracker store or an imported chat log."""
+
+    __tablename__ = "inbox_messages"
+
+    id = Column(Integer, primary_key=True)
+    # Where it came from, unique so that syncing and re-importing never add a message twice:
+    # "event:<tracker event id>" or "import:<sha1 of the row>".
+    origin = Column(String(80), nullable=False, unique=True)
+    text = Column(Text, nullable=False)
+    # Lowercased, whitespace collapsed: messages with the same key are one row in the inbox and share labels.
+    text_key = Column(String(500), nullable=False, index=True)
+    source = Column(String(200), nullable=False)  # "chat" or the imported file's name
+    conversation_id = Column(String(255), nullable=True, index=True)
+    sent_at = Column(DateTime, nullable=False, index=True)
+    predicted_intent = Column(String(64), nullable=True, index=True)
+    confidence = Column(Float, nullable=True, index=True)
+    entities = Column(Text, nullable=False, default="[]")  # JSON
+    anger_score = Column(Float, nullable=False, default=0.0)
+    anger_level = Column(String(10), nullable=False, default="none")
+    anger_cues = Column(Text, nullable=False, default="[]")  # JSON
+
+
+class Label(Base):
+    """One trainer's reading of a message text; a second trainer's label on the same text is a review."""
+
+    __tablename__ = "labels"
+    __table_args__ = (UniqueConstraint("text_key", "user_id", name="uq_label_text_user"),)
+
+    id = Column(Integer, primary_key=True)
+    text_key = Column(String(500), nullable=False, index=True)
+    user_id = Column(Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    intent = Column(String(64), nullable=True)
+    entities = Column(Text, nullable=False, default="[]")  # JSON: [{"entity": "product", "value": "alpine parka"}]
+    angry = Column(Boolean, nullable=True)
+    spam = Column(Boolean, nullable=False, default=False)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+    user = relationship("User")
+
+
+class SyncMark(Base):
+    """How far a copy from another table has got, e.g. the last tracker event read into the inbox."""
+
+    __tablename__ = "sync_marks"
+
+    name = Column(String(40), primary_key=True)
+    value = Column(Integer, nullable=False, default=0)

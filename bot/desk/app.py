@@ -18,6 +18,7 @@ from bot.chat.events import transcript
 from bot.chat.sessions import handoff_status, is_widget_session, shopper_view
 from bot.desk.rasa_client import RasaClient, RasaUnavailable
 from bot.desk.storefront import Storefront
+from bot.desk.workbench import TrainingPaths, add_workbench_routes
 from bot.handoff.queue import claim, resolve, waiting_tickets
 from bot.knowledge import Knowledge
 from bot.orders.lookup import find_order_view
@@ -110,7 +111,7 @@ async def _body(request: web.Request) -> dict:
 
 def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
                now: Callable[[], datetime] = _utcnow, secure_cookies: bool = False,
-               storefront: Optional[Storefront] = None) -> web.Application:
+               storefront: Optional[Storefront] = None, training: Optional[TrainingPaths] = None) -> web.Application:
     if storefront is None:
         storefront = Storefront(knowledge.kb, rasa_public_url="http://127.0.0.1:5005", identity_secret="",
                                 demo_sign_in=False)
@@ -374,7 +375,8 @@ def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
     async def api_canned(request):
         return web.json_response({"replies": canned_replies(knowledge)})
 
-    app = web.Application(middlewares=[security], client_max_size=64 * 1024)
+    # Large enough for a chat-log import in the workbench; every route checks its own limits.
+    app = web.Application(middlewares=[security], client_max_size=9 * 1024 * 1024)
     app.add_routes([
         web.get("/health", health), web.get("/login", login_page), web.get("/console", console_page),
         web.get("/", catalog), web.get("/products/{sku}", product), web.get("/account", account),
@@ -390,6 +392,7 @@ def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
         web.get("/api/knowledge", api_kb_search), web.get("/api/canned-replies", api_canned),
         web.static("/static", STATIC),
     ])
+    add_workbench_routes(app, engine=engine, rasa=rasa, paths=training or TrainingPaths(), now=now)
     return app
 
 

@@ -29,6 +29,10 @@ class RasaClient:
         except (urllib.error.URLError, OSError, ValueError) as error:
             raise RasaUnavailable(str(error)) from None
 
+    def parse(self, text: str) -> dict:
+        """What the current model makes of a text: intent, confidence, entities, anger."""
+        return self._call("POST", "/model/parse", {"text": text})
+
     def tracker(self, conversation_id: str) -> dict:
         return self._call("GET", f"/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker")
 

@@ -6,7 +6,11 @@ document.getElementById("login").addEventListener("submit", async (event) => {
     body: JSON.stringify({email: document.getElementById("email").value,
                           password: document.getElementById("password").value}),
   });
-  if (response.ok) { window.location = "/console"; return; }
+  if (response.ok) {
+    const user = await response.json();
+    window.location = user.role === "trainer" ? "/workbench" : "/console";
+    return;
+  }
   const body = await response.json().catch(() => ({}));
   document.getElementById("error").textContent = body.error || "Login failed";
 });

@@ -1,0 +1,219 @@
+"""The trainer workbench's routes: the inbox of real messages, labelling, import, export to training
+data, and the evaluation reports. Trainers and admins only; shopper text is masked and sent as data."""
+import asyncio
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from pathlib import Path
+from typing import Callable, List, Optional
+
+import yaml
+from aiohttp import web
+from sqlalchemy import text as sql
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from bot.chat.events import transcript
+from bot.db import session_scope
+from bot.db.models import Role
+from bot.orders.masking import mask_personal_data
+from bot.settings import PROJECT_ROOT
+from bot.trainer.evaluation import latest_reports
+from bot.trainer.export import export_labels
+from bot.trainer.importing import ImportError_, import_messages
+from bot.trainer.inbox import InboxQuery, list_inbox, predict_pending, sync_from_tracker_store
+from bot.trainer.labels import LabelError, labelled_texts, set_labels
+
+logger = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+REPORT_FOLDER = re.compile(r"^\d{8}-\d{6}-[\w.-]{1,40}$")
+MAX_IMPORT = 8 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class TrainingPaths:
+    """Where the workbench reads and writes training data; a test points these at a copy."""
+
+    nlu_dir: Path = PROJECT_ROOT / "data" / "nlu"
+    test_set: Path = PROJECT_ROOT / "tests" / "nlu" / "test_set.yml"
+    anger_file: Path = PROJECT_ROOT / "lexicons" / "anger_labelled.csv"
+    reports_dir: Path = PROJECT_ROOT / "var" / "reports"
+    domain: Path = PROJECT_ROOT / "domain.yml"
+
+    def intents(self) -> List[str]:
+        return sorted(yaml.safe_load(self.domain.read_text()).get("intents") or [])
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def _date(value: str) -> Optional[datetime]:
+    return datetime.fromisoformat(value) if value else None
+
+
+def add_workbench_routes(app: web.Application, *, engine: Engine, rasa, paths: TrainingPaths,
+                         now: Callable[[], datetime]) -> None:
+    intents = paths.intents()
+
+    async def in_thread(function, *args, **kwargs):
+        return await asyncio.get_running_loop().run_in_executor(None, partial(function, *args, **kwargs))
+
+    def trainer_only(request) -> Optional[web.Response]:
+        if request["user"]["role"] not in (Role.trainer, Role.admin):
+            return _error(403, "trainers only")
+        return None
+
+    def predict_or_none(words: str):
+        try:
+            return rasa.parse(words)
+        except Exception:  # the assistant is down: the message waits for a prediction
+            return None
+
+    def refresh_inbox() -> None:
+        """New chat messages from the tracker store, and predictions for imports that lack one."""
+        try:
+            with session_scope(engine) as session:
+                sync_from_tracker_store(session)
+        except IntegrityError:
+            pass  # another request synced the same events at the same moment
+        with session_scope(engine) as session:
+            try:
+                predict_pending(session, lambda words: rasa.parse(words), limit=50)
+            except Exception:
+                logger.info("imported messages wait for a prediction: the assistant is not answering")
+
+    async def page(request):
+        return web.FileResponse(STATIC / "workbench.html")
+
+    async def api_intents(request):
+        refused = trainer_only(request)
+        return refused or web.json_response({"intents": intents})
+
+    async def api_inbox(request):
+        refused = trainer_only(request)
+        if refused:
+            return refused
+        q = request.query
+        try:
+            query = InboxQuery(order=q.get("order", "confidence"), intent=q.get("intent") or None,
+                               not_understood=q.get("not_understood") == "1", handed_off=q.get("handed_off") == "1",
+                               since=_date(q.get("since", "")), until=_date(q.get("until", "")),
+                               search=q.get("q", "")[:200].strip(), status=q.get("status", "todo"),
+                               page=int(q.get("page", "0") or 0))
+        except ValueError:
+            return _error(400, "dates are YYYY-MM-DD and page is a number")
+        await in_thread(refresh_inbox)
+        with session_scope(engine) as session:
+            return web.json_response(list_inbox(session, query, user_id=request["user"]["id"]))
+
+    async def api_conversation(request):
+        refused = trainer_only(request)
+        if refused:
+            return refused
+        conversation_id = request.match_info["conversation_id"]
+        with session_scope(engine) as session:
+            try:
+                rows = session.execute(sql("SELECT data FROM events WHERE sender_id = :id ORDER BY id"),
+                                       {"id": conversation_id}).scalars().all()
+            except Exception:
+                rows = []
+        events = []
+        for data in rows:
+            try:
+                events.append(json.loads(data))
+            except ValueError:
+                continue
+        lines = [{**line, "text": mask_personal_data(line["text"])} for line in transcript({"events": events})]
+        if not lines:
+            return _error(404, "no conversation with that id (imported messages have none)")
+        return web.json_response({"conversation_id": conversation_id, "transcript": lines})
+
+    async def api_labels(request):
+        refused = trainer_only(request)
+        if refused:
+            return refused
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error(400, "the body must be JSON")
+        if not isinstance(body, dict) or not isinstance(body.get("keys"), list):
+            return _error(400, "send {keys: [...], intent?, angry?, spam?, entities?}")
+        changes = {name: body[name] for name in ("intent", "angry", "spam", "entities") if name in body}
+        if not changes:
+            return _error(400, "nothing to label: give intent, angry, spam or entities")
+        try:
+            with session_scope(engine) as session:
+                count = set_labels(session, keys=[str(k) for k in body["keys"][:500]], user_id=request["user"]["id"],
+                                   now=now(), known_intents=intents, **changes)
+        except LabelError as error:
+            return _error(400, str(error))
+        return web.json_response({"labelled": count})
+
+    async def api_import(request):
+        refused = trainer_only(request)
+        if refused:
+            return refused
+        try:
+            form = await request.post()
+        except ValueError:
+            return _error(400, "send the file as multipart/form-data in a field named file")
+        upload = form.get("file")
+        if upload is None or not hasattr(upload, "file"):
+            return _error(400, "send the file as multipart/form-data in a field named file")
+        content = upload.file.read(MAX_IMPORT + 1)
+        if len(content) > MAX_IMPORT:
+            return _error(413, f"the file is larger than {MAX_IMPORT // (1024 * 1024)} MB; split it")
+
+        def work():
+            with session_scope(engine) as session:
+                return import_messages(session, content, upload.filename or "import", predict=predict_or_none,
+                                       now=now())
+        try:
+            report = await in_thread(work)
+        except ImportError_ as error:
+            return _error(400, str(error))
+        return web.json_response(report.as_dict())
+
+    async def api_export(request):
+        refused = trainer_only(request)
+        if refused:
+            return refused
+
+        def work():
+            with session_scope(engine) as session:
+                labelled = labelled_texts(session)
+            return export_labels(labelled, nlu_dir=paths.nlu_dir, test_set=paths.test_set,
+                                 anger_file=paths.anger_file)
+        report = await in_thread(work)
+        return web.json_response(report.as_dict())
+
+    async def api_reports(request):
+        refused = trainer_only(request)
+        if refused:
+            return refused
+        latest, trend = latest_reports(paths.reports_dir)
+        return web.json_response({"latest": latest, "trend": trend})
+
+    async def report_image(request):
+        refused = trainer_only(request)
+        if refused:
+            return refused
+        folder, name = request.match_info["folder"], request.match_info["name"]
+        if not REPORT_FOLDER.match(folder) or name not in ("test_set_confusion.png", "labelled_confusion.png"):
+            return _error(404, "no such report image")
+        path = paths.reports_dir / folder / name
+        if not path.is_file():
+            return _error(404, "no such report image")
+        return web.FileResponse(path)
+
+    app.add_routes([
+        web.get("/workbench", page), web.get("/api/intents", api_intents), web.get("/api/inbox", api_inbox),
+        web.get("/api/inbox/conversations/{conversation_id}", api_conversation),
+        web.post("/api/labels", api_labels), web.post("/api/inbox/import", api_import),
+        web.post("/api/export", api_export), web.get("/api/reports", api_reports),
+        web.get("/api/reports/{folder}/{name}", report_image),
+    ])
