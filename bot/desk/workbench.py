@@ -91,11 +91,11 @@ def add_workbench_routes(app: web.Application, *, engine: Engine, rasa, paths: T
 
     async def api_intents(request):
         refused = trainer_only(request)
-        return refused or web.json_response({"intents": intents})
+        return refused if refused is not None else web.json_response({"intents": intents})
 
     async def api_inbox(request):
         refused = trainer_only(request)
-        if refused:
+        if refused is not None:
             return refused
         q = request.query
         try:
@@ -112,7 +112,7 @@ def add_workbench_routes(app: web.Application, *, engine: Engine, rasa, paths: T
 
     async def api_conversation(request):
         refused = trainer_only(request)
-        if refused:
+        if refused is not None:
             return refused
         conversation_id = request.match_info["conversation_id"]
         with session_scope(engine) as session:
@@ -134,7 +134,7 @@ def add_workbench_routes(app: web.Application, *, engine: Engine, rasa, paths: T
 
     async def api_labels(request):
         refused = trainer_only(request)
-        if refused:
+        if refused is not None:
             return refused
         try:
             body = await request.json()
@@ -155,7 +155,7 @@ def add_workbench_routes(app: web.Application, *, engine: Engine, rasa, paths: T
 
     async def api_import(request):
         refused = trainer_only(request)
-        if refused:
+        if refused is not None:
             return refused
         try:
             form = await request.post()
@@ -180,7 +180,7 @@ def add_workbench_routes(app: web.Application, *, engine: Engine, rasa, paths: T
 
     async def api_export(request):
         refused = trainer_only(request)
-        if refused:
+        if refused is not None:
             return refused
 
         def work():
@@ -193,14 +193,14 @@ def add_workbench_routes(app: web.Application, *, engine: Engine, rasa, paths: T
 
     async def api_reports(request):
         refused = trainer_only(request)
-        if refused:
+        if refused is not None:
             return refused
         latest, trend = latest_reports(paths.reports_dir)
         return web.json_response({"latest": latest, "trend": trend})
 
     async def report_image(request):
         refused = trainer_only(request)
-        if refused:
+        if refused is not None:
             return refused
         folder, name = request.match_info["folder"], request.match_info["name"]
         if not REPORT_FOLDER.match(folder) or name not in ("test_set_confusion.png", "labelled_confusion.png"):
