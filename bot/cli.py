@@ -113,8 +113,7 @@ def _render_endpoints(args) -> int:
 def _eval_anger(args) -> int:
     """False positives on ordinary messages and detection on angry ones, or a labelled CSV (text,angry)."""
     from bot.handoff.anger import AngerScorer, LexiconError
-    from bot.handoff.anger_eval import (ANGRY_SET, evaluate, ordinary_messages, precision_recall,
-                                        read_labelled_csv, read_lines)
+    from bot.handoff.anger_eval import default_sets, evaluate, precision_recall, read_labelled_csv
 
     try:
         scorer = AngerScorer.from_file(args.lexicon)
@@ -128,7 +127,7 @@ def _eval_anger(args) -> int:
             print(f"{args.file}: cannot read a CSV with columns text,angry ({error})", file=sys.stderr)
             return 1
     else:
-        ordinary, angry = ordinary_messages(), read_lines(ANGRY_SET)
+        ordinary, angry = default_sets()
     report = evaluate(scorer, ordinary, angry)
     figures = report.as_dict()
     figures.update(precision_recall(report))
@@ -365,7 +364,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     evaluation = commands.add_parser("eval", help="evaluation commands").add_subparsers(dest="what", required=True)
     anger = evaluation.add_parser("anger", help="measure the anger scorer (JSON)")
     anger.add_argument("file", nargs="?", default=None, help="CSV with columns text,angry (1/0); "
-                       "default: NLU examples as ordinary messages, tests/handoff/angry_messages.txt as angry")
+                       "default: NLU examples as ordinary messages, tests/handoff/angry_messages.txt as angry, "
+                       "plus the trainers' marks in lexicons/anger_labelled.csv when exported")
     anger.add_argument("--lexicon", default=None)
     anger.add_argument("--verbose", action="store_true", help="list every false positive and miss")
     anger.set_defaults(handler=_eval_anger)

@@ -10,6 +10,8 @@ from bot.nlu_eval import load_examples
 from bot.settings import PROJECT_ROOT
 
 ANGRY_SET = PROJECT_ROOT / "tests" / "handoff" / "angry_messages.txt"
+# Real messages trainers marked angry or not in the workbench (written by its export).
+TRAINER_MARKS = PROJECT_ROOT / "lexicons" / "anger_labelled.csv"
 # Complaints are angry by design: they are not "ordinary shopping questions".
 NOT_ORDINARY_INTENTS = ("complain",)
 
@@ -76,3 +78,13 @@ def precision_recall(report: AngerReport) -> dict:
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
+
+
+def default_sets(root: Path = PROJECT_ROOT) -> Tuple[List[str], List[str]]:
+    """(ordinary, angry): NLU examples and the written angry set, plus the trainers' marks if exported."""
+    ordinary, angry = ordinary_messages(root), read_lines(ANGRY_SET)
+    marks = root / "lexicons" / "anger_labelled.csv"
+    if marks.is_file():
+        calm, upset = read_labelled_csv(marks)
+        ordinary, angry = ordinary + calm, angry + upset
+    return ordinary, angry

@@ -171,7 +171,8 @@ def _row(group, message: InboxMessage, labels: List[Label], handed_off: bool, us
     return {
         "key": group.key, "text": mask_personal_data(message.text), "count": group.seen,
         "predicted_intent": message.predicted_intent, "confidence": group.lowest,
-        "entities": json.loads(message.entities or "[]"),
+        "entities": [{**entity, "value": mask_personal_data(str(entity.get("value")))}
+                     for entity in json.loads(message.entities or "[]")],
         "anger": {"score": message.anger_score, "level": message.anger_level,
                   "cues": json.loads(message.anger_cues or "[]")},
         "handed_off": handed_off, "last_seen": group.last.isoformat() + "Z", "source": message.source,

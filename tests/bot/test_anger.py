@@ -65,3 +65,15 @@ def test_evaluation_targets(scorer):
     assert figures["ordinary_messages"] > 400 and figures["angry_messages"] >= 100
     assert figures["false_positive_rate"] < 0.02, figures["false_positives"]
     assert figures["detection_rate"] >= 0.90, figures["missed"]
+
+
+def test_trainers_marks_join_the_evaluation_sets(tmp_path):
+    from bot.handoff.anger_eval import default_sets
+
+    (tmp_path / "lexicons").mkdir()
+    (tmp_path / "lexicons" / "anger_labelled.csv").write_text('text,angry\nWORST SHOP EVER,1\n"lovely, thanks",0\n')
+    (tmp_path / "data" / "nlu").mkdir(parents=True)
+    (tmp_path / "tests" / "nlu").mkdir(parents=True)
+    (tmp_path / "tests" / "nlu" / "test_set.yml").write_text('version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hi\n')
+    ordinary, angry = default_sets(tmp_path)
+    assert angry[-1] == "WORST SHOP EVER" and ordinary == ["hi", "lovely, thanks"]
