@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
+from scipy.sparse import csr_matrix
 
 from bot.knowledge.loader import KnowledgeBase
 from bot.knowledge.schema import Category, Product
@@ -43,10 +45,6 @@ class ProductResolution:
         return self.product is None and len(self.candidates) > 1
 
 
-def _best_ratio(word: str, typed: Sequence[str]) -> float:
-    return max((fuzz.ratio(word, candidate) for candidate in typed), default=0.0)
-
-
 class Matcher:
     """Built once per knowledge base; every method is pure."""
 
@@ -66,6 +64,25 @@ class Matcher:
             distinctive = distinctive or name_tokens
             self._product_tokens[product.sku] = (name_tokens, distinctive)
         self._products_by_name = {p.name.lower(): p for p in kb.products.values()}
+        # The catalog as two product x word matrices, so that a message is compared with the catalog's
+        # distinct words (a few hundred) rather than with every product: how often each word is in a
+        # product's name, and whether it is one of the product's distinctive words. Rows keep the
+        # catalog order, which settles ties.
+        self._skus = list(self._product_tokens)
+        self._name_words = sorted({word for name_tokens, _ in self._product_tokens.values() for word in name_tokens})
+        column = {word: index for index, word in enumerate(self._name_words)}
+        counts, marks = ([], [], []), ([], [], [])
+        for row, sku in enumerate(self._skus):
+            name_tokens, distinctive = self._product_tokens[sku]
+            for word in name_tokens:
+                counts[0].append(1.0), counts[1].append(row), counts[2].append(column[word])
+            for word in set(distinctive):
+                marks[0].append(1.0), marks[1].append(row), marks[2].append(column[word])
+        shape = (len(self._skus), len(self._name_words))
+        self._name_counts = csr_matrix((counts[0], (counts[1], counts[2])), shape=shape)
+        self._distinctive = csr_matrix((marks[0], (marks[1], marks[2])), shape=shape)
+        self._name_lengths = np.array([len(self._product_tokens[sku][0]) for sku in self._skus], dtype=float)
+        self._word_column = column
 
     # -- products -----------------------------------------------------------------------------
     def resolve_product(self, text: str, named: Optional[str] = None) -> ProductResolution:
@@ -78,23 +95,39 @@ class Matcher:
         typed = [t for t in tokens(text) if t not in STOPWORDS]
         if not typed:
             return ProductResolution()
-        scored = []
-        for sku, (name_tokens, distinctive) in self._product_tokens.items():
-            if not any(_best_ratio(t, typed) >= TOKEN_MATCH for t in distinctive):
-                continue
-            ratios = [_best_ratio(t, typed) for t in name_tokens]
-            score = sum(r for r in ratios if r >= TOKEN_MATCH) / len(name_tokens)
-            scored.append((score, self.kb.products[sku]))
-        if not scored:
+        close = self._close_words(typed)
+        if not close:
             return ProductResolution()
-        scored.sort(key=lambda item: item[0], reverse=True)
-        best = scored[0][0]
-        tied = tuple(product for score, product in scored if score >= best - TIE_MARGIN)
-        if len(tied) == 1 and (best >= CONFIDENT or len(scored) == 1):
-            return ProductResolution(product=tied[0])
+        # Each catalog word weighs its similarity to what was typed; a product's score is the sum over
+        # its name's words divided by their number. A product is a candidate when one of its
+        # distinctive words was typed (or nearly).
+        weights = np.zeros(len(self._name_words))
+        for word, similarity in close.items():
+            weights[self._word_column[word]] = similarity
+        candidates = np.flatnonzero(self._distinctive @ (weights > 0).astype(float))
+        if candidates.size == 0:
+            return ProductResolution()
+        scores = (self._name_counts[candidates] @ weights) / self._name_lengths[candidates]
+        order = np.argsort(-scores, kind="stable")  # best first; equal scores in catalog order
+        best = float(scores[order[0]])
+        tied = int(np.count_nonzero(scores >= best - TIE_MARGIN))  # the first `tied` of `order`
+
+        def first(count: int) -> Tuple[Product, ...]:
+            return tuple(self.kb.products[self._skus[candidates[i]]] for i in order[:count])
+        if tied == 1 and (best >= CONFIDENT or candidates.size == 1):
+            return ProductResolution(product=first(1)[0])
         # "harbor" names three products: ask rather than guess the one with the shortest name.
-        candidates = tied if len(tied) > 1 else tuple(product for _, product in scored)
-        return ProductResolution(candidates=candidates[:5])
+        return ProductResolution(candidates=first(min(tied, 5) if tied > 1 else 5))
+
+    def _close_words(self, typed: Sequence[str]) -> Dict[str, float]:
+        """Catalog words at least TOKEN_MATCH similar to a typed word, with their best similarity."""
+        close: Dict[str, float] = {}
+        for word in typed:
+            for match, score, _ in process.extract(word, self._name_words, scorer=fuzz.ratio,
+                                                   score_cutoff=TOKEN_MATCH, limit=None):
+                if score > close.get(match, 0.0):
+                    close[match] = score
+        return close
 
     def mentions_product(self, text: str) -> bool:
         """Whether the text names a product (one, or several equally well)."""

@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (python -m bench.run). Not tests: CI runs only a smoke run of the harness."""
