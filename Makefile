@@ -9,7 +9,7 @@ PYTHON310 ?= $(shell PYENV_VERSION=3.10.13 pyenv which python 2>/dev/null || com
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install run train evaluate test test-fast test-browser seed check-kb constraints clean chromium
+.PHONY: help install run train evaluate bench bench-smoke test test-fast test-browser seed check-kb constraints clean chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -39,6 +39,12 @@ train: install ## train the Rasa model if data, domain or config changed
 
 evaluate: train ## evaluate the model: test set and labelled messages; report in var/reports/
 	$(PY) -m bot evaluate
+
+bench: train ## benchmark ours against the stock Rasa setup (about half an hour); report in bench/results/
+	$(PY) -m bench.run
+
+bench-smoke: train ## seconds of every benchmark stage: checks the harness, never a timing
+	$(PY) -m bench.run --smoke
 
 check-kb: install ## validate knowledge_base/
 	$(PY) -m bot check-kb

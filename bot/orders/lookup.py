@@ -5,7 +5,7 @@ from datetime import date, datetime
 from typing import Optional, Tuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bot.db.models import Customer, Order, OrderStatus, Shipment
 from bot.orders.numbers import extract_email, normalize_postcode
@@ -60,12 +60,14 @@ def _factor_matches(order: Order, factor: str) -> bool:
 
 
 def _load(session: Session, number: str) -> Optional[Order]:
+    # One query with joins: an order has a handful of lines and events, and a round trip per
+    # relationship cost more than twice as much (bench/components.py, order lookup).
     return session.execute(
         select(Order).where(Order.number == number).options(
-            selectinload(Order.customer), selectinload(Order.lines),
-            selectinload(Order.shipments).selectinload(Shipment.events),
+            joinedload(Order.customer), joinedload(Order.lines),
+            joinedload(Order.shipments).joinedload(Shipment.events),
         )
-    ).scalar_one_or_none()
+    ).unique().scalar_one_or_none()
 
 
 def find_verified_order(session: Session, *, number: str, factor: str) -> Optional[OrderView]:

@@ -1,0 +1,78 @@
+"""One setup of the assistant under test: a model trained from a config on the project's data, served
+by a Rasa server and our action server, each process started here and timed until it answers."""
+import os
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator, Optional
+
+from bot.readiness import servers_ready, wait_until
+from bot.settings import PROJECT_ROOT
+
+TOKEN = "bench-token"
+
+
+@dataclass
+class Running:
+    url: str
+    ready_seconds: float
+    pids: Dict[str, int]
+
+
+def train(config: Path, out: Path, name: str, env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", "domain.yml",
+                    "--data", "data", "--out", str(out), "--fixed-model-name", name],
+                   cwd=PROJECT_ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serving(model: Path, workdir: Path, env: dict, log_name: str) -> Iterator[Running]:
+    """The action server and the Rasa server (REST and socket.io channels) on free ports."""
+    rasa_port, action_port = free_port(), free_port()
+    run_env = {**env, "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port), "RASA_TOKEN": TOKEN,
+               "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+    endpoints = workdir / f"{log_name}-endpoints.yml"
+    subprocess.run([sys.executable, "-m", "bot", "render-endpoints", "--output", str(endpoints)], cwd=PROJECT_ROOT,
+                   env=run_env, check=True)
+    logs = [open(workdir / f"{log_name}-{part}.log", "w") for part in ("actions", "rasa")]
+    started = time.perf_counter()
+    actions = subprocess.Popen([sys.executable, "-m", "bot", "serve-actions"], cwd=PROJECT_ROOT, env=run_env,
+                               stdout=logs[0], stderr=subprocess.STDOUT)
+    rasa = subprocess.Popen([sys.executable, "-m", "rasa", "run", "-i", "127.0.0.1", "--enable-api", "--auth-token",
+                             TOKEN, "--port", str(rasa_port), "--model", str(model), "--endpoints", str(endpoints),
+                             "--credentials", str(PROJECT_ROOT / "credentials.yml")], cwd=PROJECT_ROOT, env=run_env,
+                            stdout=logs[1], stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{rasa_port}"
+    try:
+        ready = wait_until(lambda: servers_ready(url, TOKEN, action_port) or rasa.poll() is not None,
+                           timeout=900, interval=0.1)
+        if not ready or rasa.poll() is not None or actions.poll() is not None:
+            raise RuntimeError(f"{log_name}: servers did not start; see {workdir}/{log_name}-*.log")
+        yield Running(url, time.perf_counter() - started, {"rasa": rasa.pid, "actions": actions.pid})
+    finally:
+        for process in (rasa, actions):
+            process.terminate()
+        for process in (rasa, actions):
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for log in logs:
+            log.close()
+
+
+def database_env(url: Optional[str]) -> dict:
+    return {**os.environ, "DATABASE_URL": url} if url else dict(os.environ)
