@@ -145,7 +145,8 @@ def markdown(results: dict, plots: List[str]) -> str:
     names = list(setups)
     lines += ["", "## Setups side by side", "", "| measure | " + " | ".join(names) + " |",
               "|---|" + "---|" * len(names)]
-    for key, label in (("config", "configuration"), ("database", "database (tracker store, orders)"),
+    for key, label in (("config", "configuration"), ("rasa_server", "Rasa server started with"),
+                       ("database", "database (tracker store, orders)"),
                        ("train_seconds", "training time (s)"), ("model_mb", "model size (MB)"),
                        ("ready_seconds", "start until both servers answer (s)"),
                        ("accuracy", "intent accuracy, test set"), ("macro_f1", "macro F1, test set")):

@@ -27,7 +27,9 @@ from bot.settings import PROJECT_ROOT
 from bot.training import model_path, train_if_changed
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/storefront_bench")
-SETUPS = {"ours": PROJECT_ROOT / "config.yml", "stock": PROJECT_ROOT / "bench" / "configs" / "rasa_init_default.yml"}
+# (training configuration, how the Rasa server is started)
+SETUPS = {"ours": (PROJECT_ROOT / "config.yml", setups.OUR_SERVER),
+          "stock": (PROJECT_ROOT / "bench" / "configs" / "rasa_init_default.yml", setups.STOCK_SERVER)}
 
 
 def fresh_postgres(url: str) -> str:
@@ -50,14 +52,16 @@ def demo_orders(url: str):
     return [tuple(row) for row in rows]
 
 
-def measure_setup(name: str, config: Path, workdir: Path, args) -> dict:
+def measure_setup(name: str, workdir: Path, args) -> dict:
+    config, rasa_server = SETUPS[name]
     database = (f"sqlite:///{workdir / f'{name}.db'}" if args.smoke
                 else fresh_postgres(f"{POSTGRES}_{name}"))
     env = setups.database_env(database)
     env["RASA_TELEMETRY_ENABLED"] = "false"
     subprocess.run([sys.executable, "-m", "bot", "seed"], cwd=PROJECT_ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
-    result = {"config": str(config.relative_to(PROJECT_ROOT)), "database": make_url(database).get_backend_name()}
+    result = {"config": str(config.relative_to(PROJECT_ROOT)), "database": make_url(database).get_backend_name(),
+              "rasa_server": " ".join(["python"] + list(rasa_server[1:]))}
     if args.smoke and name == "ours":
         train_if_changed()  # the smoke run reuses the project's model
         model = model_path(PROJECT_ROOT / "models")
@@ -67,7 +71,7 @@ def measure_setup(name: str, config: Path, workdir: Path, args) -> dict:
         result["train_seconds"] = round(setups.train(config, workdir, name, env), 1)
         model = workdir / f"{name}.tar.gz"
     result["model_mb"] = round(model.stat().st_size / 1e6, 2)
-    with setups.serving(model, workdir, env, name) as running:
+    with setups.serving(model, workdir, env, name, rasa_server) as running:
         result["ready_seconds"] = round(running.ready_seconds, 1)
         result["rss_mb_idle"] = {part: round(load.rss_mb(pid)) for part, pid in running.pids.items()}
         print(f"[{name}] ready in {running.ready_seconds:.1f} s; accuracy...", flush=True)
@@ -112,7 +116,7 @@ def main(argv=None) -> int:
         results["setups"] = {}
         for name in names:
             try:
-                results["setups"][name] = measure_setup(name, SETUPS[name], workdir, args)
+                results["setups"][name] = measure_setup(name, workdir, args)
             except Exception as error:
                 results["setups"][name] = {"error": f"{error.__class__.__name__}: {error}"[:1000]}
                 if args.smoke:

@@ -7,12 +7,14 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, Optional
+from typing import Dict, Iterator, Optional, Sequence
 
 from bot.readiness import servers_ready, wait_until
 from bot.settings import PROJECT_ROOT
 
 TOKEN = "bench-token"
+STOCK_SERVER = (sys.executable, "-m", "rasa", "run")
+OUR_SERVER = (sys.executable, "-m", "bot.rasa_server")
 
 
 @dataclass
@@ -39,8 +41,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(model: Path, workdir: Path, env: dict, log_name: str) -> Iterator[Running]:
-    """The action server and the Rasa server (REST and socket.io channels) on free ports."""
+def serving(model: Path, workdir: Path, env: dict, log_name: str, rasa_server: Sequence[str]) -> Iterator[Running]:
+    """The action server and the Rasa server (REST and socket.io channels) on free ports; `rasa_server` is
+    the command that starts Rasa (`python -m rasa run`, or ours, `python -m bot.rasa_server`)."""
     rasa_port, action_port = free_port(), free_port()
     run_env = {**env, "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port), "RASA_TOKEN": TOKEN,
                "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false"}
@@ -51,7 +54,7 @@ def serving(model: Path, workdir: Path, env: dict, log_name: str) -> Iterator[Ru
     started = time.perf_counter()
     actions = subprocess.Popen([sys.executable, "-m", "bot", "serve-actions"], cwd=PROJECT_ROOT, env=run_env,
                                stdout=logs[0], stderr=subprocess.STDOUT)
-    rasa = subprocess.Popen([sys.executable, "-m", "rasa", "run", "-i", "127.0.0.1", "--enable-api", "--auth-token",
+    rasa = subprocess.Popen([*rasa_server, "-i", "127.0.0.1", "--enable-api", "--auth-token",
                              TOKEN, "--port", str(rasa_port), "--model", str(model), "--endpoints", str(endpoints),
                              "--credentials", str(PROJECT_ROOT / "credentials.yml")], cwd=PROJECT_ROOT, env=run_env,
                             stdout=logs[1], stderr=subprocess.STDOUT)

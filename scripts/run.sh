@@ -31,7 +31,7 @@ trap stop_servers EXIT
 
 "$PY" -m bot serve-actions >var/log/actions.log 2>&1 &
 pids+=($!)
-"$PY" -m rasa run -i "${RASA_HOST:-127.0.0.1}" --enable-api --auth-token "$RASA_TOKEN" --cors "*" --port "$RASA_PORT" \
+"$PY" -m bot.rasa_server -i "${RASA_HOST:-127.0.0.1}" --enable-api --auth-token "$RASA_TOKEN" --cors "*" --port "$RASA_PORT" \
   --model models/storefront.tar.gz --endpoints var/endpoints.yml --credentials credentials.yml \
   >var/log/rasa.log 2>&1 &
 pids+=($!)

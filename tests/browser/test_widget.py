@@ -186,3 +186,42 @@ def test_a_message_written_while_the_conversation_is_read_back_is_kept(servers, 
     chat.bot_message("Trailhead Supply assistant")
     expect(chat.locator(".message.from-shopper .bubble")).to_have_text(["hi"])
     expect(chat.locator(".message.from-bot").filter(has_text="Trailhead Supply assistant")).to_have_count(1)
+
+
+def test_rich_bot_messages_links_bold_and_images_without_markup(servers, shopper, screens):
+    """A bot message with formatting, links and an image, sent the way the desk sends agent messages:
+    through Rasa's HTTP API to the shopper's socket.io session."""
+    import json
+    import urllib.request
+
+    from tests.integration.servers import TOKEN
+
+    shopper.goto(servers.desk_url + "/")
+    chat = Chat(shopper)
+    chat.open()
+    chat.say("hi")
+    chat.bot_message("Trailhead Supply assistant")
+    session = chat.session_id()
+    events = [{"event": "bot", "text": "See **our returns policy** at https://shop.example/returns or "
+                                       "[ask us](https://shop.example/help). Not a link: javascript:alert(1) "
+                                       "<script>alert(2)</script>"},
+              {"event": "bot", "data": {"image": "https://shop.example/parka.png"}}]
+    request = urllib.request.Request(
+        f"{servers.rasa_url}/conversations/{session}/tracker/events?output_channel=socketio"
+        f"&execute_side_effects=true&token={TOKEN}", data=json.dumps(events).encode(),
+        headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=30).read()
+    message = chat.bot_message("our returns policy")
+    expect(message.locator("strong")).to_have_text("our returns policy")
+    links = message.locator("a")
+    expect(links).to_have_count(2)
+    assert links.nth(0).get_attribute("href") == "https://shop.example/returns"
+    assert links.nth(1).get_attribute("href") == "https://shop.example/help" and links.nth(1).inner_text() == "ask us"
+    assert links.nth(1).get_attribute("rel") == "noopener noreferrer nofollow"
+    expect(message.locator(".bubble")).to_contain_text("javascript:alert(1) <script>alert(2)</script>")
+    expect(message.locator("script")).to_have_count(0)
+    image = chat.locator(".message.from-bot img")
+    expect(image).to_have_count(1)
+    assert image.get_attribute("src") == "https://shop.example/parka.png"
+    assert shopper.dialogs == []
+    screens.take(shopper, "rich-message")

@@ -68,7 +68,7 @@ def running_servers(database_url: str, log_dir: Path, extra_env: Optional[dict] 
     commands = {
         "actions": [sys.executable, "-m", "bot", "serve-actions"],
         "desk": [sys.executable, "-m", "bot", "serve-desk"],
-        "rasa": [sys.executable, "-m", "rasa", "run", "-i", "127.0.0.1", "--enable-api", "--auth-token", TOKEN,
+        "rasa": [sys.executable, "-m", "bot.rasa_server", "-i", "127.0.0.1", "--enable-api", "--auth-token", TOKEN,
                  "--port", str(rasa_port), "--model", str(model_path(PROJECT_ROOT / "models")),
                  "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
     }
