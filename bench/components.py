@@ -137,8 +137,11 @@ def order_lookup(url: str, count: int, lookups: int = 2000) -> Dict[str, object]
         with session_scope(engine) as session:
             return find_verified_order(session, number=pair[0], factor=pair[1])
     assert lookup(known[0]) is not None, "a generated order must be found"
+    # The first touch of an order may read the disk; the second finds it in the database's cache,
+    # which is where a busy shop's recent orders live.
+    first_touch = timed(lookup, known, warmup=0)
     result = {"orders": orders_data.order_count(engine), "database": engine.dialect.name,
-              "build_or_check_seconds": round(build_seconds, 1),
+              "build_or_check_seconds": round(build_seconds, 1), "first_touch_lookup": first_touch,
               "verified_lookup": timed(lookup, known), "failed_verification": timed(lookup, wrong)}
     engine.dispose()
     return result

@@ -176,8 +176,11 @@ def markdown(results: dict, plots: List[str]) -> str:
                 ("KB composed returns answer", "knowledge_search", "returns_answer", "products"),
                 ("anger scoring", "anger_scoring", "score", "messages"),
                 ("handoff policy decision", "handoff_policy", "predict", None),
+                ("verified order lookup, SQLite, first touch", "order_lookup_sqlite", "first_touch_lookup", "orders"),
                 ("verified order lookup, SQLite", "order_lookup_sqlite", "verified_lookup", "orders"),
                 ("failed verification, SQLite", "order_lookup_sqlite", "failed_verification", "orders"),
+                ("verified order lookup, PostgreSQL, first touch", "order_lookup_postgresql", "first_touch_lookup",
+                 "orders"),
                 ("verified order lookup, PostgreSQL", "order_lookup_postgresql", "verified_lookup", "orders"),
                 ("failed verification, PostgreSQL", "order_lookup_postgresql", "failed_verification", "orders")]
         for label, group, key, size_key in rows:

@@ -25,6 +25,9 @@ class Running:
 
 
 def train(config: Path, out: Path, name: str, env: dict) -> float:
+    # Rasa 3 reuses trained components from its cache (~/.rasa/cache) when config and data are the same;
+    # an empty cache of its own makes every run train from scratch.
+    env = {**env, "RASA_CACHE_DIRECTORY": str(out / f"{name}-rasa-cache")}
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", "domain.yml",
                     "--data", "data", "--out", str(out), "--fixed-model-name", name],
