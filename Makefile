@@ -40,7 +40,7 @@ train: install ## train the Rasa model if data, domain or config changed
 evaluate: train ## evaluate the model: test set and labelled messages; report in var/reports/
 	$(PY) -m bot evaluate
 
-bench: train ## benchmark ours against the stock Rasa setup (about half an hour); report in bench/results/
+bench: train ## benchmark ours against the stock Rasa setup (about 10 minutes); report in bench/results/
 	$(PY) -m bench.run
 
 bench-smoke: train ## seconds of every benchmark stage: checks the harness, never a timing

@@ -77,12 +77,15 @@ def _plots(results: dict, folder: Path) -> List[str]:
     setups = {name: s for name, s in results["setups"].items() if s.get("load")}
     if setups:
         figure, (latency, throughput) = plt.subplots(1, 2, figsize=(11, 4))
+        colours = {"ours": "#1f4e3d", "stock": "#c2410c"}
         for name, setup in setups.items():
             shoppers = [level["shoppers"] for level in setup["load"]]
+            colour = colours.get(name)
             for q, style in (("p50_ms", ":"), ("p95_ms", "-"), ("p99_ms", "--")):
-                latency.plot(shoppers, [level[q] or 0 for level in setup["load"]], style, marker="o",
+                latency.plot(shoppers, [level[q] or 0 for level in setup["load"]], style, marker="o", color=colour,
                              label=f"{name} {q[:3]}")
-            throughput.plot(shoppers, [level["throughput_per_s"] for level in setup["load"]], marker="o", label=name)
+            throughput.plot(shoppers, [level["throughput_per_s"] for level in setup["load"]], marker="o",
+                            color=colour, label=name)
         latency.axhline(50, color="grey", linewidth=0.8)
         latency.set_yscale("log")
         latency.set_xlabel("concurrent shoppers")
@@ -201,3 +204,10 @@ def write(results: dict, folder: Path) -> Path:
     plots = _plots(results, folder)
     (folder / "report.md").write_text(markdown(results, plots))
     return folder
+
+
+if __name__ == "__main__":  # python -m bench.report RESULTS.json FOLDER: redraw a report from its figures
+    import json
+    import sys
+
+    print(write(json.loads(Path(sys.argv[1]).read_text()), Path(sys.argv[2])) / "report.md")

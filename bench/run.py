@@ -1,7 +1,7 @@
 """`make bench`: our setup side by side with the stock `rasa init` pipeline and policies, trained on
 the same data, plus the cost of our own parts in isolation.
 
-    .venv/bin/python -m bench.run                 # the full run (about half an hour on 2 cores)
+    .venv/bin/python -m bench.run                 # the full run (about 10 minutes on 2 cores)
     .venv/bin/python -m bench.run --smoke         # seconds: checks the harness, its figures mean nothing
     .venv/bin/python -m bench.run --publish       # also copy the report to bench/report/ (kept in git)
 
