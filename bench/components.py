@@ -5,7 +5,7 @@ import itertools
 import random
 import statistics
 import time
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, Sequence
 
 from bot.settings import PROJECT_ROOT
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from actions.knowledge import ActionAnswerFromKnowledgeBase
 from actions.orders import ActionOrderStatus, ValidateCancelOrderForm, ValidateOrderStatusForm
 from bot.chat.identity import sign_identity
-from bot.db import Customer, Order, OrderStatus, session_scope
+from bot.db import Customer, Order, session_scope
 from bot.settings import get_settings
 from tests.actions.helpers import domain, run, slot_events, texts, tracker
 

@@ -1,7 +1,5 @@
 """The trainer workbench's API over real HTTP on a real database; Rasa's parse endpoint is a fake here
 (tests/integration/test_training_loop.py uses the real model)."""
-import asyncio
-import json
 import shutil
 from datetime import datetime
 
@@ -17,11 +15,11 @@ from bot.desk.rasa_client import RasaUnavailable
 from bot.desk.workbench import TrainingPaths
 from bot.nlu_eval import load_examples
 from bot.trainer.evaluation import run_evaluation
+from tests.bot.test_desk_api import HEADERS, login, run
 from tests.bot.trainer.helpers import store_conversation
 from tests.conftest import project_path
 
 NOW = datetime(2027, 1, 5, 12, 0)
-HEADERS = {"X-Requested-With": "desk"}
 
 
 class ParsingRasa:
@@ -50,18 +48,6 @@ def workbench(sqlite_engine, knowledge, tmp_path):
     rasa = ParsingRasa()
     app = create_app(engine=sqlite_engine, rasa=rasa, knowledge=knowledge, now=lambda: NOW, training=paths)
     return app, paths, rasa
-
-
-def run(app, scenario):
-    async def main():
-        async with TestClient(TestServer(app)) as client:
-            await scenario(client)
-    asyncio.run(main())
-
-
-async def login(client, email):
-    response = await client.post("/api/login", json={"email": email, "password": "long enough pw"}, headers=HEADERS)
-    assert response.status == 200
 
 
 async def inbox(client, **query):

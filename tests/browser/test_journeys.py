@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, select
 
-from bot.db import Customer, Order, OrderStatus, session_scope
+from bot.db import Order, OrderStatus, session_scope
 from bot.db.models import Ticket
 from tests.browser.chat import Chat
 from tests.browser.conftest import AGENT_PASSWORD
