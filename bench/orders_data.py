@@ -5,6 +5,7 @@ import csv
 import io
 import random
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Iterator, List, Tuple
 
 from sqlalchemy import create_engine, func, select, text
@@ -147,6 +148,8 @@ def build(url: str, count: int) -> Engine:
     """An engine on a database holding exactly `count` generated orders (built when it does not)."""
     if url.startswith("postgresql"):
         ensure_postgres_database(url)
+    elif make_url(url).database:
+        Path(make_url(url).database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, future=True)
     create_schema(engine)
     if order_count(engine) != count:
