@@ -41,6 +41,7 @@ def test_trainer_labels_a_real_message_by_keyboard_and_imports_a_log(servers, br
         page.fill("#q", f"zq{marker}")
         page.press("#q", "Enter")
         row = page.locator("#rows tr").filter(has_text=f"zq{marker}")
+        expect(page.locator("#rows tr")).to_have_count(1)  # the search has been applied: the keys act on it
         expect(row).to_have_count(1)
         shown = row.locator(".message-text")
         expect(shown).to_have_text(f"<b>zq{marker}</b> has my thing left, mail b***@e***.com TS******")
