@@ -1,9 +1,8 @@
-"""The desk web service: agent console pages and the JSON API under /api that they use."""
-import asyncio
+"""The desk web service: agent console pages and the JSON API under /api that they use; the shop's
+pages (bot/desk/shop.py) and the trainer workbench (bot/desk/workbench.py) add their routes."""
 import json
 import logging
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -15,24 +14,19 @@ from bot.db import session_scope
 from bot.db.models import Role, Ticket, TicketNote, TicketStatus
 from bot.desk.accounts import log_in, log_out, user_for_token
 from bot.chat.events import transcript
-from bot.chat.sessions import handoff_status, is_widget_session, shopper_view
+from bot.desk.blocking import in_thread
 from bot.desk.rasa_client import RasaClient, RasaUnavailable
+from bot.desk.shop import PUBLIC_SHOP_PATHS, add_shop_routes
 from bot.desk.storefront import Storefront
 from bot.desk.workbench import TrainingPaths, add_workbench_routes
 from bot.handoff.queue import claim, resolve, waiting_tickets
 from bot.knowledge import Knowledge
 from bot.orders.lookup import find_order_view
-from bot.db.models import Customer
 from bot.orders.masking import mask_email
-from bot.settings import PROJECT_ROOT
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
-# The socket.io client the widget loads, installed from npm by `make` (never fetched from a CDN).
-SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 COOKIE = "desk_session"
-# The demo storefront's signed-in customer (an email); only honoured when demo sign-in is on.
-SHOP_COOKIE = "shop_customer"
 MAX_MESSAGE = 2000
 # Waiting longer than this is highlighted in the queue (seconds).
 LONG_WAIT = 15 * 60
@@ -43,17 +37,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
 }
-PUBLIC_PATHS = ("/login", "/api/login", "/static/", "/health", "/products/", "/account", "/chat/")
-# The widget's read-back routes are called from any shop's pages; they carry no cookies.
-CHAT_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET",
-             "Cache-Control": "no-store"}
-
-
-def storefront_csp(rasa_public_url: str) -> str:
-    """The storefront's pages may talk to the desk and to the Rasa server's socket.io channel only."""
-    socket = rasa_public_url.replace("https://", "wss://", 1).replace("http://", "ws://", 1)
-    return (f"default-src 'self'; connect-src 'self' {rasa_public_url} {socket}; img-src 'self' data: https:; "
-            "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+PUBLIC_PATHS = ("/login", "/api/login", "/static/", "/health") + PUBLIC_SHOP_PATHS
 
 
 def is_public(path: str) -> bool:
@@ -115,10 +99,6 @@ def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
     if storefront is None:
         storefront = Storefront(knowledge.kb, rasa_public_url="http://127.0.0.1:5005", identity_secret="",
                                 demo_sign_in=False)
-    shop_headers = {**SECURITY_HEADERS, "Content-Security-Policy": storefront_csp(storefront.rasa_public_url)}
-
-    async def in_thread(function, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(None, partial(function, *args, **kwargs))
 
     @web.middleware
     async def security(request: web.Request, handler):
@@ -143,72 +123,6 @@ def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
         if request["user"]["role"] not in (Role.agent, Role.admin):
             return _error(403, "agents only")
         return None
-
-    # -- the demo storefront and what the widget reads back ---------------------------------------
-    def shop_customer(request) -> Optional[str]:
-        return request.cookies.get(SHOP_COOKIE) if storefront.demo_sign_in else None
-
-    def shop_page(body: str, status: int = 200) -> web.Response:
-        return web.Response(text=body, status=status, content_type="text/html", headers=shop_headers)
-
-    async def catalog(request):
-        return shop_page(storefront.catalog_page(customer=shop_customer(request)))
-
-    async def product(request):
-        page = storefront.product_page(request.match_info["sku"], customer=shop_customer(request))
-        if page is None:
-            return shop_page("<!doctype html><title>Not found</title><p>No such product. <a href=\"/\">All products</a>",
-                             status=404)
-        return shop_page(page)
-
-    async def account(request):
-        return shop_page(storefront.account_page(customer=shop_customer(request)))
-
-    async def sign_in(request):
-        if not storefront.demo_sign_in:
-            return shop_page(storefront.account_page(customer=None), status=403)
-        email = str((await request.post()).get("email", "")).strip().lower()[:254]
-        with session_scope(engine) as session:
-            known = session.execute(select(Customer.id).where(Customer.email == email)).first() is not None
-        if not known:
-            return shop_page(storefront.account_page(customer=None, error="No demo customer has that email."),
-                             status=400)
-        response = web.HTTPSeeOther("/")
-        response.set_cookie(SHOP_COOKIE, email, httponly=True, samesite="Lax", secure=secure_cookies, path="/")
-        raise response
-
-    async def sign_out(request):
-        response = web.HTTPSeeOther("/")
-        response.del_cookie(SHOP_COOKIE, path="/")
-        raise response
-
-    async def socket_io_client(request):
-        if not SOCKET_IO_CLIENT.is_file():
-            return web.Response(status=404, text="socket.io client not installed: run make install")
-        return web.FileResponse(SOCKET_IO_CLIENT, headers={"Content-Type": "application/javascript"})
-
-    def chat_error(status: int, message: str) -> web.Response:
-        return web.json_response({"error": message}, status=status, headers=CHAT_CORS)
-
-    async def chat_status(request):
-        conversation_id = request.match_info["session_id"]
-        if not is_widget_session(conversation_id):
-            return chat_error(404, "unknown chat session")
-        with session_scope(engine) as session:
-            return web.json_response({"handoff": handoff_status(session, conversation_id)}, headers=CHAT_CORS)
-
-    async def chat_history(request):
-        conversation_id = request.match_info["session_id"]
-        if not is_widget_session(conversation_id):
-            return chat_error(404, "unknown chat session")
-        try:
-            tracker = await in_thread(rasa.tracker, conversation_id)
-        except RasaUnavailable:
-            return chat_error(503, "the assistant is not answering right now")
-        with session_scope(engine) as session:
-            state = handoff_status(session, conversation_id)
-        return web.json_response({"messages": shopper_view(transcript(tracker)), "handoff": state},
-                                 headers=CHAT_CORS)
 
     async def health(request):
         return web.json_response({"status": "ok"})
@@ -377,12 +291,11 @@ def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
 
     # Large enough for a chat-log import in the workbench; every route checks its own limits.
     app = web.Application(middlewares=[security], client_max_size=9 * 1024 * 1024)
+    # The shop's routes first: the widget's socket.io client is served from below /static.
+    add_shop_routes(app, engine=engine, rasa=rasa, storefront=storefront, secure_cookies=secure_cookies,
+                    security_headers=SECURITY_HEADERS)
     app.add_routes([
         web.get("/health", health), web.get("/login", login_page), web.get("/console", console_page),
-        web.get("/", catalog), web.get("/products/{sku}", product), web.get("/account", account),
-        web.post("/account/sign-in", sign_in), web.post("/account/sign-out", sign_out),
-        web.get("/chat/{session_id}/history", chat_history), web.get("/chat/{session_id}/status", chat_status),
-        web.get("/static/widget/socket.io.min.js", socket_io_client),
         web.post("/api/login", api_login), web.post("/api/logout", api_logout), web.get("/api/me", api_me),
         web.get("/api/tickets", api_tickets), web.get("/api/tickets/{ticket_id}", api_ticket),
         web.post("/api/tickets/{ticket_id}/claim", api_claim),

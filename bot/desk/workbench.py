@@ -1,12 +1,10 @@
 """The trainer workbench's routes: the inbox of real messages, labelling, import, export to training
 data, and the evaluation reports. Trainers and admins only; shopper text is masked and sent as data."""
-import asyncio
 import json
 import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Callable, List, Optional
 
@@ -18,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.chat.events import transcript
 from bot.db import session_scope
+from bot.desk.blocking import in_thread
 from bot.db.models import Role
 from bot.orders.masking import mask_personal_data
 from bot.settings import PROJECT_ROOT
@@ -58,9 +57,6 @@ def _date(value: str) -> Optional[datetime]:
 def add_workbench_routes(app: web.Application, *, engine: Engine, rasa, paths: TrainingPaths,
                          now: Callable[[], datetime]) -> None:
     intents = paths.intents()
-
-    async def in_thread(function, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(None, partial(function, *args, **kwargs))
 
     def trainer_only(request) -> Optional[web.Response]:
         if request["user"]["role"] not in (Role.trainer, Role.admin):
