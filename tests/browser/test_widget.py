@@ -171,20 +171,27 @@ def test_a_signed_in_customer_gets_their_order_without_verification(servers, sho
 
 
 def test_a_message_written_while_the_conversation_is_read_back_is_kept(servers, shopper):
-    """The history read-back is slowed down; what the shopper writes meanwhile must not vanish."""
+    """After a reload the read-back is slowed down; what the shopper writes meanwhile must not vanish."""
     import time
 
-    def slow_history(route):
-        time.sleep(1.5)
-        route.continue_()
-
-    shopper.route(re.compile(r".*/chat/web-[0-9a-f]+/history$"), slow_history)
     shopper.goto(servers.desk_url + "/")
     chat = Chat(shopper)
     chat.open()
     chat.say("hi")
     chat.bot_message("Trailhead Supply assistant")
-    expect(chat.locator(".message.from-shopper .bubble")).to_have_text(["hi"])
+
+    def slow_history(route):
+        response = route.fetch()  # read now, delivered late: anything said meanwhile is not in it
+        time.sleep(1.5)
+        route.fulfill(response=response)
+
+    shopper.route(re.compile(r".*/chat/web-[0-9a-f]+/history$"), slow_history)
+    shopper.reload()
+    chat = Chat(shopper)
+    expect(chat.locator(".panel")).to_be_visible()
+    chat.say("thanks")
+    chat.bot_message("You're welcome")
+    expect(chat.locator(".message.from-shopper .bubble")).to_have_text(["hi", "thanks"])
     expect(chat.locator(".message.from-bot").filter(has_text="Trailhead Supply assistant")).to_have_count(1)
 
 

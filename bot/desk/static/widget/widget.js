@@ -491,8 +491,9 @@
       ready = true;
       showConnection("");
       // After a reload or a dropped connection, catch up with what was said meanwhile, then send
-      // what the shopper wrote while offline.
-      syncHistory().then(flush);
+      // what the shopper wrote while offline. A conversation that has not begun has nothing to read.
+      var begun = everConnected || state.messages.some(function (m) { return m.status === "sent" || m.from !== "shopper"; });
+      (begun ? syncHistory() : Promise.resolve()).then(flush);
       everConnected = true;
     });
     socket.on("disconnect", function () {
