@@ -29,7 +29,7 @@ def test_changing_the_email_breaks_the_signature():
 
 
 @pytest.mark.parametrize("token", [None, "", 42, {"email": "a@example.com"}, "v1.abc", "v2.a.b", "v1.!!.sig",
-                                   "x" * 5000, "v1..", "v1.e30.AAAA"])
+                                   "x" * 5000, "v1..", "v1.e30.AAAA", "v1.\u00fc.sig", "v1.abc.\u00fc", "v1.e30.\U0001F600"])
 def test_malformed_tokens_are_ignored(token):
     assert verified_email(token, secret=SECRET, now=NOW) is None
 
