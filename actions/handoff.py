@@ -36,17 +36,16 @@ class ActionHandoff(Action):
                 ticket = open_ticket(session, conversation_id=tracker.sender_id, reason=reason, peak_anger=score,
                                      peak_level=level, summary=summary, now=moment.replace(tzinfo=None))
                 position = position_in_queue(session, ticket)
-                ticket_id = ticket.id
         except SQLAlchemyError:
             logger.exception("ticket queue unavailable; giving the shopper the team's contacts instead")
             contact_person(dispatcher)
             return [SlotSet("handoff_reason", None)]
         hours = knowledge().kb.store.support.schedule.hours()
-        if hours.is_open(moment):
+        open_now = hours.is_open(moment)
+        if open_now:
             dispatcher.utter_message(response="utter_handoff_queued", position=position)
         else:
             dispatcher.utter_message(response="utter_handoff_offline", next_opening=hours.describe_next_opening(moment))
         # For the chat widget: the state behind the words above (a message of its own, without text).
-        dispatcher.utter_message(json_message=handoff_state(ticket_id=ticket_id, position=position,
-                                                            open_now=hours.is_open(moment)))
+        dispatcher.utter_message(json_message=handoff_state(position=position, open_now=open_now))
         return [SlotSet("handoff_reason", None), SlotSet("pending_question", None), ConversationPaused()]

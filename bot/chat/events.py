@@ -15,10 +15,9 @@ def _custom(payload: Dict[str, Any]) -> Dict[str, Any]:
     return {"data": payload}
 
 
-def handoff_state(*, ticket_id: int, position: int, open_now: bool) -> Dict[str, Any]:
+def handoff_state(*, position: int, open_now: bool) -> Dict[str, Any]:
     """Sent by the handoff action after its words: the widget shows the queue place from it."""
-    return _custom({"event": "handoff", "status": "waiting" if open_now else "offline", "position": position,
-                    "ticket": ticket_id})
+    return _custom({"event": "handoff", "status": "waiting" if open_now else "offline", "position": position})
 
 
 def _bot_event(payload: Dict[str, Any], metadata: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:

@@ -2,6 +2,8 @@
 import logging
 import re
 
+from bot.orders.numbers import EMAIL, EXPLICIT_ORDER_NUMBER
+
 _EMAIL = re.compile(r"([a-z0-9._%+'-])([a-z0-9._%+'-]*)@([a-z0-9-])([a-z0-9.-]*)(\.[a-z]{2,})", re.IGNORECASE)
 
 
@@ -33,8 +35,6 @@ def install_log_masking() -> None:
             handler.addFilter(MaskEmailsFilter())
 
 
-_ORDER_NUMBER = re.compile(r"(?<![a-z0-9])ts[\s#:-]*\d{6}(?![0-9])", re.IGNORECASE)
-_ANY_EMAIL = re.compile(r"[a-z0-9._%+'-]+@[a-z0-9.-]+\.[a-z]{2,}", re.IGNORECASE)
 # What personal data becomes in training data: same shape, so the model still learns the pattern.
 PLACEHOLDER_EMAIL = "customer@example.com"
 PLACEHOLDER_ORDER = "TS123456"
@@ -42,9 +42,9 @@ PLACEHOLDER_ORDER = "TS123456"
 
 def mask_personal_data(text: str) -> str:
     """For people who need the wording, not the shopper (trainers): emails and order numbers masked."""
-    return _ORDER_NUMBER.sub("TS******", mask_email(text))
+    return EXPLICIT_ORDER_NUMBER.sub("TS******", mask_email(text))
 
 
 def replace_personal_data(text: str) -> str:
     """For training data that goes into git: emails and order numbers replaced by placeholders."""
-    return _ORDER_NUMBER.sub(PLACEHOLDER_ORDER, _ANY_EMAIL.sub(PLACEHOLDER_EMAIL, text))
+    return EXPLICIT_ORDER_NUMBER.sub(PLACEHOLDER_ORDER, EMAIL.sub(PLACEHOLDER_EMAIL, text))

@@ -4,8 +4,9 @@ from typing import Optional
 
 ORDER_NUMBER_FORMAT = "TS followed by 6 digits, e.g. TS104233"
 _ORDER_NUMBER = re.compile(r"(?<![a-z0-9])(?:ts)?[\s#:-]*(\d{6})(?![0-9])", re.IGNORECASE)
-_EXPLICIT_ORDER_NUMBER = re.compile(r"(?<![a-z0-9])ts[\s#:-]*(\d{6})(?![0-9])", re.IGNORECASE)
-_EMAIL = re.compile(r"[a-z0-9._%+'-]+@[a-z0-9.-]+\.[a-z]{2,}", re.IGNORECASE)
+# Public: masking (bot/orders/masking.py) finds order numbers and emails in free text with these too.
+EXPLICIT_ORDER_NUMBER = re.compile(r"(?<![a-z0-9])ts[\s#:-]*(\d{6})(?![0-9])", re.IGNORECASE)
+EMAIL = re.compile(r"[a-z0-9._%+'-]+@[a-z0-9.-]+\.[a-z]{2,}", re.IGNORECASE)
 _POSTCODE = re.compile(r"^[a-z0-9][a-z0-9 -]{1,8}[a-z0-9]$", re.IGNORECASE)
 
 
@@ -21,14 +22,14 @@ def explicit_order_number(text: Optional[str]) -> Optional[str]:
     """Only an order number written with its TS prefix: a bare 6-digit number may be a postcode."""
     if not text:
         return None
-    match = _EXPLICIT_ORDER_NUMBER.search(text[:500])
+    match = EXPLICIT_ORDER_NUMBER.search(text[:500])
     return f"TS{match.group(1)}" if match else None
 
 
 def extract_email(text: Optional[str]) -> Optional[str]:
     if not text:
         return None
-    match = _EMAIL.search(text[:500])
+    match = EMAIL.search(text[:500])
     return match.group(0).lower() if match else None
 
 

@@ -13,7 +13,7 @@ def test_agent_messages_and_hand_back_read_back_with_who_said_them():
         {"event": "user", "text": "where is it?!", "timestamp": 1.0,
          "parse_data": {"anger": {"level": "annoyed", "cues": ["?!"]}}},
         {"event": "bot", "text": "I'm connecting you", "timestamp": 2.0},
-        {"event": "bot", "data": {"custom": events.handoff_state(ticket_id=3, position=2, open_now=True)}},
+        {"event": "bot", "data": {"custom": events.handoff_state(position=2, open_now=True)}},
         events.agent_joined(agent_id=7, agent_name="Alex"),
         events.agent_message("Hi, Alex here <b>", agent_id=7, agent_name="Alex"),
         *events.hand_back("You're back with the assistant."),
