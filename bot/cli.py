@@ -176,14 +176,14 @@ def _labelled(engine):
 
 def _export_labels(args) -> int:
     from bot.db import create_schema, get_engine
-    from bot.settings import PROJECT_ROOT
     from bot.trainer.export import export_labels
+    from bot.trainer.paths import TrainingPaths
 
     engine = get_engine()
     create_schema(engine)
-    report = export_labels(_labelled(engine), nlu_dir=PROJECT_ROOT / "data" / "nlu",
-                           test_set=PROJECT_ROOT / "tests" / "nlu" / "test_set.yml",
-                           anger_file=PROJECT_ROOT / "lexicons" / "anger_labelled.csv")
+    paths = TrainingPaths()
+    report = export_labels(_labelled(engine), nlu_dir=paths.nlu_dir, test_set=paths.test_set,
+                           anger_file=paths.anger_file)
     print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     return 0
 
@@ -198,6 +198,7 @@ def _evaluate(args) -> int:
     from bot.nlu_eval import model_predictor
     from bot.settings import PROJECT_ROOT
     from bot.trainer.evaluation import not_trained_on, run_evaluation
+    from bot.trainer.paths import TrainingPaths
     from bot.training import MODEL_NAME, model_path
 
     models = PROJECT_ROOT / "models"
@@ -207,18 +208,19 @@ def _evaluate(args) -> int:
         return 1
     stamp = models / f"{MODEL_NAME}.fingerprint"
     version = stamp.read_text().strip()[:12] if stamp.is_file() and not args.model else model.stem
-    test_set = PROJECT_ROOT / "tests" / "nlu" / "test_set.yml"
+    paths = TrainingPaths()
+    reports = Path(args.reports) if args.reports else paths.reports_dir
     try:
         engine = get_engine()
         create_schema(engine)
-        labelled = not_trained_on(_labelled(engine), nlu_dir=PROJECT_ROOT / "data" / "nlu", test_set=test_set)
+        labelled = not_trained_on(_labelled(engine), nlu_dir=paths.nlu_dir, test_set=paths.test_set)
     except SQLAlchemyError as error:
         print(f"labelled messages left out: the database did not answer ({error.__class__.__name__})",
               file=sys.stderr)
         labelled = []
-    report = run_evaluation(predict=model_predictor(model), test_set=test_set, labelled=labelled,
-                            reports_dir=Path(args.reports), model_version=version, now=datetime.utcnow())
-    summary = {"model": version, "report": str(Path(args.reports) / report["folder"]),
+    report = run_evaluation(predict=model_predictor(model), test_set=paths.test_set, labelled=labelled,
+                            reports_dir=reports, model_version=version, now=datetime.utcnow())
+    summary = {"model": version, "report": str(reports / report["folder"]),
                "test_set": {k: report["test_set"][k] for k in ("examples", "accuracy", "macro_f1")},
                "labelled": ({k: report["labelled"][k] for k in ("examples", "accuracy", "macro_f1")}
                             if report["labelled"] else None)}
@@ -379,7 +381,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     report = commands.add_parser("evaluate", help="evaluate the model on the test set and labelled messages")
     report.add_argument("--model", default=None, help="a model file [models/storefront.tar.gz]")
-    report.add_argument("--reports", default=str(Path(__file__).resolve().parent.parent / "var" / "reports"))
+    report.add_argument("--reports", default=None, help="where reports go [var/reports]")
     report.set_defaults(handler=_evaluate)
 
     export = commands.add_parser("export-labels", help="write the trainers' labels to data/nlu/labelled.yml")

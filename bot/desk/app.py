@@ -18,7 +18,8 @@ from bot.desk.blocking import in_thread
 from bot.desk.rasa_client import RasaClient, RasaUnavailable
 from bot.desk.shop import PUBLIC_SHOP_PATHS, add_shop_routes
 from bot.desk.storefront import Storefront
-from bot.desk.workbench import TrainingPaths, add_workbench_routes
+from bot.desk.workbench import add_workbench_routes
+from bot.trainer.paths import TrainingPaths
 from bot.handoff.queue import claim, resolve, waiting_tickets
 from bot.knowledge import Knowledge
 from bot.orders.lookup import find_order_view

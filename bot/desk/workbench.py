@@ -3,12 +3,10 @@ data, and the evaluation reports. Trainers and admins only; shopper text is mask
 import json
 import logging
 import re
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, Optional
 
-import yaml
 from aiohttp import web
 from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
@@ -19,31 +17,17 @@ from bot.db import session_scope
 from bot.desk.blocking import in_thread
 from bot.db.models import Role
 from bot.orders.masking import mask_personal_data
-from bot.settings import PROJECT_ROOT
 from bot.trainer.evaluation import latest_reports
 from bot.trainer.export import export_labels
 from bot.trainer.importing import ImportError_, import_messages
 from bot.trainer.inbox import InboxQuery, list_inbox, predict_pending, sync_from_tracker_store
 from bot.trainer.labels import LabelError, labelled_texts, set_labels
+from bot.trainer.paths import TrainingPaths
 
 logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 REPORT_FOLDER = re.compile(r"^\d{8}-\d{6}-[\w.-]{1,40}$")
 MAX_IMPORT = 8 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class TrainingPaths:
-    """Where the workbench reads and writes training data; a test points these at a copy."""
-
-    nlu_dir: Path = PROJECT_ROOT / "data" / "nlu"
-    test_set: Path = PROJECT_ROOT / "tests" / "nlu" / "test_set.yml"
-    anger_file: Path = PROJECT_ROOT / "lexicons" / "anger_labelled.csv"
-    reports_dir: Path = PROJECT_ROOT / "var" / "reports"
-    domain: Path = PROJECT_ROOT / "domain.yml"
-
-    def intents(self) -> List[str]:
-        return sorted(yaml.safe_load(self.domain.read_text()).get("intents") or [])
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -78,7 +62,7 @@ def add_workbench_routes(app: web.Application, *, engine: Engine, rasa, paths: T
             pass  # another request synced the same events at the same moment
         with session_scope(engine) as session:
             try:
-                predict_pending(session, lambda words: rasa.parse(words), limit=50)
+                predict_pending(session, rasa.parse, limit=50)
             except Exception:
                 logger.info("imported messages wait for a prediction: the assistant is not answering")
 

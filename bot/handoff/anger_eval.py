@@ -8,10 +8,9 @@ from typing import List, Sequence, Tuple
 from bot.handoff.anger import AngerScorer
 from bot.nlu_eval import load_examples
 from bot.settings import PROJECT_ROOT
+from bot.trainer.paths import ANGER_MARKS
 
 ANGRY_SET = PROJECT_ROOT / "tests" / "handoff" / "angry_messages.txt"
-# Real messages trainers marked angry or not in the workbench (written by its export).
-TRAINER_MARKS = PROJECT_ROOT / "lexicons" / "anger_labelled.csv"
 # Complaints are angry by design: they are not "ordinary shopping questions".
 NOT_ORDINARY_INTENTS = ("complain",)
 
@@ -79,11 +78,10 @@ def precision_recall(report: AngerReport) -> dict:
     return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
-
 def default_sets(root: Path = PROJECT_ROOT) -> Tuple[List[str], List[str]]:
     """(ordinary, angry): NLU examples and the written angry set, plus the trainers' marks if exported."""
     ordinary, angry = ordinary_messages(root), read_lines(ANGRY_SET)
-    marks = root / "lexicons" / "anger_labelled.csv"
+    marks = root / ANGER_MARKS  # real messages trainers marked angry or not (the workbench's export)
     if marks.is_file():
         calm, upset = read_labelled_csv(marks)
         ordinary, angry = ordinary + calm, angry + upset

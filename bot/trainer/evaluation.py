@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bot.nlu_eval import IntentReport, evaluate, load_examples
-from bot.trainer.export import _key, training_form
+from bot.trainer.export import training_form
+from bot.trainer.inbox import normalized
 from bot.trainer.labels import LabelledText
 
 HISTORY = "history.jsonl"
@@ -14,14 +15,14 @@ HISTORY = "history.jsonl"
 
 def not_trained_on(labelled: List[LabelledText], *, nlu_dir: Path, test_set: Path) -> List[Tuple[str, str]]:
     """Labelled texts (one agreed intent) that are neither training examples nor in the test set."""
-    seen = {_key(text) for path in nlu_dir.glob("*.yml") for text, _ in load_examples(path)}
+    seen = {normalized(text) for path in nlu_dir.glob("*.yml") for text, _ in load_examples(path)}
     if test_set.is_file():
-        seen |= {_key(text) for text, _ in load_examples(test_set)}
+        seen |= {normalized(text) for text, _ in load_examples(test_set)}
     examples = []
     for item in labelled:
         text = training_form(item.text)
-        if item.intent and not item.conflict and _key(text) not in seen:
-            seen.add(_key(text))
+        if item.intent and not item.conflict and normalized(text) not in seen:
+            seen.add(normalized(text))
             examples.append((text, item.intent))
     return examples
 

@@ -8,6 +8,7 @@ from typing import Dict, List, Optional, Tuple
 
 from bot.nlu_eval import load_examples
 from bot.orders.masking import mask_personal_data, replace_personal_data
+from bot.trainer.inbox import normalized
 from bot.trainer.labels import LabelledText
 
 EXPORT_NAME = "labelled.yml"
@@ -27,10 +28,6 @@ class ExportReport:
     def as_dict(self) -> Dict[str, object]:
         return {"exported": self.exported, "duplicates_dropped": self.duplicates, "in_test_set": self.in_test_set,
                 "conflicts": self.conflicts, "angry_marks": self.angry_marks, "path": self.path}
-
-
-def _key(text: str) -> str:
-    return " ".join(text.lower().split())
 
 
 def training_form(text: str) -> str:
@@ -55,20 +52,20 @@ def _existing(nlu_dir: Path) -> Dict[str, str]:
     for path in sorted(nlu_dir.glob("*.yml")):
         if path.name != EXPORT_NAME:
             for text, intent in load_examples(path):
-                known.setdefault(_key(text), intent)
+                known.setdefault(normalized(text), intent)
     return known
 
 
 def export_labels(labelled: List[LabelledText], *, nlu_dir: Path, test_set: Path,
                   anger_file: Optional[Path] = None) -> ExportReport:
     existing = _existing(nlu_dir)
-    held_out = {_key(text) for text, _ in load_examples(test_set)} if test_set.is_file() else set()
+    held_out = {normalized(text) for text, _ in load_examples(test_set)} if test_set.is_file() else set()
     report = ExportReport(path=str(nlu_dir / EXPORT_NAME))
     chosen: Dict[str, Tuple[str, str]] = {}  # key -> (intent, annotated text)
     angry: Dict[str, Tuple[str, bool]] = {}
     for item in labelled:
         training_text = training_form(item.text)
-        key = _key(training_text)
+        key = normalized(training_text)
         if item.angry is not None:
             angry[key] = (training_text, item.angry)
         if item.conflict:

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bot.db.models import InboxMessage
-from bot.trainer.inbox import MAX_TEXT, Prediction, _apply, is_inboxable, text_key
+from bot.trainer.inbox import MAX_TEXT, Prediction, apply_prediction, is_inboxable, text_key
 
 TEXT_FIELDS = ("text", "message", "body")
 TIME_FIELDS = ("timestamp", "sent_at", "date", "created_at")
@@ -108,7 +108,7 @@ def import_messages(session, content: bytes, filename: str, *, predict: Callable
         if parse is None:
             report.not_predicted += 1
         else:
-            _apply(message, Prediction.from_parse(parse))
+            apply_prediction(message, Prediction.from_parse(parse))
         session.add(message)
         session.flush()
         report.imported += 1

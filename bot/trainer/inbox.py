@@ -4,22 +4,28 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
-from sqlalchemy import and_, func, inspect, or_, select, text
+from sqlalchemy import and_, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from bot.db.models import InboxMessage, Label, SyncMark, Ticket
+from bot.orders.masking import mask_personal_data
 
 logger = logging.getLogger(__name__)
 MAX_TEXT = 2000
-# Below this the assistant treats the message as not understood (config.yml, FallbackClassifier).
+# The intent the FallbackClassifier (config.yml) gives a message the assistant did not understand.
 NOT_UNDERSTOOD = "nlu_fallback"
 PAGE_SIZE = 50
 
 
+def normalized(value: str) -> str:
+    """Case and spacing aside: how texts are compared in the inbox and against the training data."""
+    return " ".join(value.lower().split())
+
+
 def text_key(value: str) -> str:
-    return " ".join(value.lower().split())[:500]
+    return normalized(value)[:500]
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ class Prediction:
         return cls(intent.get("name"), intent.get("confidence"), entities, parse.get("anger") or {})
 
 
-def _apply(message: InboxMessage, prediction: Prediction) -> None:
+def apply_prediction(message: InboxMessage, prediction: Prediction) -> None:
     message.predicted_intent = prediction.intent
     message.confidence = None if prediction.confidence is None else float(prediction.confidence)
     message.entities = json.dumps(prediction.entities)
@@ -73,7 +79,7 @@ def sync_from_tracker_store(session: Session, *, batch: int = 5000) -> int:
         message = InboxMessage(origin=f"event:{event_id}", text=words[:MAX_TEXT], text_key=text_key(words),
                                source="chat", conversation_id=sender_id,
                                sent_at=datetime.utcfromtimestamp(float(timestamp or 0)))
-        _apply(message, Prediction.from_parse(event.get("parse_data") or {}))
+        apply_prediction(message, Prediction.from_parse(event.get("parse_data") or {}))
         session.add(message)
         added += 1
     if rows:
@@ -86,7 +92,7 @@ def predict_pending(session: Session, predict: Callable[[str], Dict[str, Any]], 
     pending = session.execute(select(InboxMessage).where(InboxMessage.predicted_intent.is_(None))
                               .order_by(InboxMessage.id).limit(limit)).scalars().all()
     for message in pending:
-        _apply(message, Prediction.from_parse(predict(message.text)))
+        apply_prediction(message, Prediction.from_parse(predict(message.text)))
     return len(pending)
 
 
@@ -108,7 +114,7 @@ def _message_filters(query: InboxQuery) -> list:
     if query.intent:
         conditions.append(InboxMessage.predicted_intent == query.intent)
     if query.not_understood:
-        conditions.append(or_(InboxMessage.predicted_intent == NOT_UNDERSTOOD, InboxMessage.predicted_intent.is_(None)))
+        conditions.append(InboxMessage.predicted_intent == NOT_UNDERSTOOD)
     if query.handed_off:
         conditions.append(InboxMessage.conversation_id.in_(select(Ticket.conversation_id)))
     if query.since:
@@ -165,8 +171,6 @@ def label_json(label: Label) -> Dict[str, Any]:
 
 
 def _row(group, message: InboxMessage, labels: List[Label], handed_off: bool, user_id: int) -> Dict[str, Any]:
-    from bot.orders.masking import mask_personal_data
-
     intents = {label.intent for label in labels if label.intent and not label.spam}
     return {
         "key": group.key, "text": mask_personal_data(message.text), "count": group.seen,
@@ -181,14 +185,3 @@ def _row(group, message: InboxMessage, labels: List[Label], handed_off: bool, us
         "disagreement": len(intents) > 1,
     }
 
-
-def add_messages(session: Session, messages: Iterable[InboxMessage]) -> int:
-    """Add messages whose origin is new; returns how many were added (the rest were there already)."""
-    added = 0
-    for message in messages:
-        exists = session.execute(select(InboxMessage.id).where(InboxMessage.origin == message.origin)).first()
-        if exists is None:
-            session.add(message)
-            session.flush()
-            added += 1
-    return added

@@ -12,7 +12,7 @@ from bot.db.models import Label, Role
 from bot.desk.accounts import create_user
 from bot.desk.app import create_app
 from bot.desk.rasa_client import RasaUnavailable
-from bot.desk.workbench import TrainingPaths
+from bot.trainer.paths import TrainingPaths
 from bot.nlu_eval import load_examples
 from bot.trainer.evaluation import run_evaluation
 from tests.bot.test_desk_api import HEADERS, login, run
@@ -151,6 +151,9 @@ def test_import_through_the_api_and_spam_is_ignored(workbench):
         report = await response.json()
         assert response.status == 200 and report["imported"] == 1 and report["not_predicted"] == 1
         assert report["errors"] == [{"line": 3, "error": "no text"}]
+        waiting = next(r for r in await inbox(client) if r["key"].startswith("buy cheap"))
+        assert waiting["predicted_intent"] is None  # not predicted yet is not "not understood"
+        assert all(not r["key"].startswith("buy cheap") for r in await inbox(client, not_understood="1"))
         rasa.down = False
         spam = next(r for r in await inbox(client) if r["key"].startswith("buy cheap"))
         assert spam["predicted_intent"] == "nlu_fallback"  # predicted once the assistant answered

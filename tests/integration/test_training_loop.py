@@ -16,7 +16,7 @@ from bot.db import session_scope
 from bot.db.models import Role
 from bot.desk.accounts import create_user
 from bot.desk.app import create_app
-from bot.desk.workbench import TrainingPaths
+from bot.trainer.paths import TrainingPaths
 from bot.nlu_eval import model_parser
 from bot.settings import PROJECT_ROOT
 from bot.training import model_path, train_if_changed
