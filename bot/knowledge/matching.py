@@ -70,19 +70,20 @@ class Matcher:
         # catalog order, which settles ties.
         self._skus = list(self._product_tokens)
         self._name_words = sorted({word for name_tokens, _ in self._product_tokens.values() for word in name_tokens})
-        column = {word: index for index, word in enumerate(self._name_words)}
-        counts, marks = ([], [], []), ([], [], [])
-        for row, sku in enumerate(self._skus):
-            name_tokens, distinctive = self._product_tokens[sku]
-            for word in name_tokens:
-                counts[0].append(1.0), counts[1].append(row), counts[2].append(column[word])
-            for word in set(distinctive):
-                marks[0].append(1.0), marks[1].append(row), marks[2].append(column[word])
-        shape = (len(self._skus), len(self._name_words))
-        self._name_counts = csr_matrix((counts[0], (counts[1], counts[2])), shape=shape)
-        self._distinctive = csr_matrix((marks[0], (marks[1], marks[2])), shape=shape)
-        self._name_lengths = np.array([len(self._product_tokens[sku][0]) for sku in self._skus], dtype=float)
-        self._word_column = column
+        self._word_column = {word: index for index, word in enumerate(self._name_words)}
+        self._name_counts = self._matrix(name_tokens for name_tokens, _ in self._product_tokens.values())
+        self._distinctive = self._matrix(set(distinctive) for _, distinctive in self._product_tokens.values())
+        self._name_lengths = np.array([len(name_tokens) for name_tokens, _ in self._product_tokens.values()],
+                                      dtype=float)
+
+    def _matrix(self, words_per_product: Iterable[Iterable[str]]) -> csr_matrix:
+        """Products x catalog words; a word that occurs twice in a name counts twice."""
+        rows, columns = [], []
+        for row, words in enumerate(words_per_product):
+            for word in words:
+                rows.append(row)
+                columns.append(self._word_column[word])
+        return csr_matrix((np.ones(len(rows)), (rows, columns)), shape=(len(self._skus), len(self._name_words)))
 
     # -- products -----------------------------------------------------------------------------
     def resolve_product(self, text: str, named: Optional[str] = None) -> ProductResolution:

@@ -59,3 +59,49 @@ def test_shipping_regions(knowledge, text, region):
 def test_short_synonyms_need_an_exact_word(knowledge):
     assert knowledge.matcher.find_shipping_region("shipping to eu") .id == "eu"
     assert knowledge.matcher.find_shipping_region("shipping to euro land") is None
+
+
+def _every_product(matcher, text):
+    """The product search as plainly as it can be written: every product against every typed word. The
+    matcher's word index must give exactly these answers."""
+    from rapidfuzz import fuzz
+
+    from bot.knowledge.matching import CONFIDENT, STOPWORDS, TIE_MARGIN, TOKEN_MATCH, ProductResolution, tokens
+
+    typed = [t for t in tokens(text) if t not in STOPWORDS]
+
+    def best(word):
+        return max((fuzz.ratio(word, candidate) for candidate in typed), default=0.0)
+    scored = []
+    for sku, (name_tokens, distinctive) in matcher._product_tokens.items():
+        if any(best(t) >= TOKEN_MATCH for t in distinctive):
+            ratios = [best(t) for t in name_tokens]
+            scored.append((sum(r for r in ratios if r >= TOKEN_MATCH) / len(name_tokens), matcher.kb.products[sku]))
+    if not scored:
+        return ProductResolution()
+    scored.sort(key=lambda item: item[0], reverse=True)
+    tied = tuple(p for s, p in scored if s >= scored[0][0] - TIE_MARGIN)
+    if len(tied) == 1 and (scored[0][0] >= CONFIDENT or len(scored) == 1):
+        return ProductResolution(product=tied[0])
+    return ProductResolution(candidates=(tied if len(tied) > 1 else tuple(p for _, p in scored))[:5])
+
+
+def test_the_word_index_answers_as_comparing_every_product(kb):
+    import random
+
+    from bench.components import QUERIES, big_catalog
+    from bot.knowledge import Knowledge
+    from bot.nlu_eval import load_examples
+    from tests.conftest import project_path
+
+    rng = random.Random(1)
+    texts = [t for path in project_path("data", "nlu").glob("*.yml") for t, _ in load_examples(path)] + QUERIES
+    for product in kb.products.values():
+        name = product.name.lower()
+        cut = rng.randrange(len(name))
+        texts += [name[:cut] + name[cut + 1:], "the " + name.split()[0]]
+    for catalog, sample in ((kb, texts), (big_catalog(kb, 2000), texts[::5])):
+        matcher = Knowledge(catalog).matcher
+        for text in sample:
+            expected, got = _every_product(matcher, text), matcher.resolve_product(text)
+            assert (got.product, got.candidates) == (expected.product, expected.candidates), text

@@ -125,7 +125,7 @@
   if (!/^web-[0-9a-f]{32}$/.test(state.sessionId || "") || switchedCustomer) {
     state = {sessionId: randomSessionId(), identity: identity, open: state.open, messages: [], handoff: {status: "none"}};
   }
-  state.identity = identity || state.identity;
+  state.identity = identity;
   // A message that was on its way when the page went away may not have arrived: say so.
   state.messages.forEach(function (m) { if (m.status === "sending") m.status = "failed"; });
 
@@ -276,7 +276,7 @@
       var src = null;
       try { src = new URL(message.image); } catch (error) { src = null; }
       if (src && (src.protocol === "https:" || src.protocol === "http:")) {
-        bubble.appendChild(el("img", {src: src.href, alt: message.alt || "", loading: "lazy"}));
+        bubble.appendChild(el("img", {src: src.href, alt: "", loading: "lazy"}));
       }
     }
     item.appendChild(bubble);
@@ -304,7 +304,7 @@
   }
 
   function welcome() {
-    return {from: "bot", text: t.welcome, local: true, buttons: [
+    return {from: "bot", text: t.welcome, buttons: [
       {title: t.quickOrder, payload: "/order_status"}, {title: t.quickReturns, payload: "/ask_return_policy"},
       {title: t.quickShipping, payload: "/ask_shipping"}, {title: t.quickSizing, payload: "/ask_sizing"}
     ]};
@@ -422,7 +422,6 @@
     var metadata = {};
     if (config.identityToken) metadata.identity = config.identityToken;
     if (config.context && config.context.product) metadata.page = {product: String(config.context.product)};
-    metadata.page = Object.assign({url: location.pathname}, metadata.page || {});
     if (message.display) metadata.display_text = message.display;
     metadata.language = config.language;
     return metadata;
