@@ -68,11 +68,9 @@ def verdicts(results: dict) -> List[dict]:
 
 
 def _plots(results: dict, folder: Path) -> List[str]:
-    import matplotlib
+    from bot.plots import pyplot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     made = []
     setups = {name: s for name, s in results["setups"].items() if s.get("load")}
     if setups:

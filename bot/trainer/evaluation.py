@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bot.nlu_eval import IntentReport, evaluate, load_examples
+from bot.plots import pyplot
 from bot.trainer.export import training_form
 from bot.trainer.inbox import normalized
 from bot.trainer.labels import LabelledText
@@ -36,11 +37,7 @@ def _section(report: IntentReport) -> Dict[str, Any]:
 
 
 def confusion_png(section: Dict[str, Any], path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     labels, counts = section["confusion_matrix"]["labels"], section["confusion_matrix"]["counts"]
     size = max(6, 0.45 * len(labels) + 2)
     figure, axes = plt.subplots(figsize=(size, size))

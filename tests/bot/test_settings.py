@@ -29,3 +29,17 @@ def test_env_file(tmp_path):
     path = tmp_path / ".env"
     path.write_text("# comment\nRASA_PORT=6000\nDATABASE_URL='postgresql://x@h/db'\n\nbroken line\n")
     assert read_env_file(path) == {"RASA_PORT": "6000", "DATABASE_URL": "postgresql://x@h/db"}
+
+
+def test_identity_secret_and_public_rasa_address():
+    from bot.settings import DEVELOPMENT_IDENTITY_SECRET
+
+    assert Settings.from_env({}).identity_secret == DEVELOPMENT_IDENTITY_SECRET
+    assert Settings.from_env({"SHOP_IDENTITY_SECRET": "shop-secret"}).identity_secret == "shop-secret"
+    production = {"STOREFRONT_ENV": "production", "RASA_TOKEN": "s3cret"}
+    assert Settings.from_env(production).identity_secret == ""  # unset in production: identities ignored
+    with pytest.raises(SettingsError):
+        Settings.from_env({**production, "SHOP_IDENTITY_SECRET": DEVELOPMENT_IDENTITY_SECRET})
+    assert Settings.from_env({"RASA_PORT": "6000"}).rasa_public_url == "http://127.0.0.1:6000"
+    assert Settings.from_env({"RASA_PUBLIC_URL": "https://chat.shop.example/"}).rasa_public_url == \
+        "https://chat.shop.example"
