@@ -82,20 +82,34 @@ def _serve_actions(args) -> int:
     return 0
 
 
+def _process_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _wait_ready(args) -> int:
     from bot.readiness import servers_ready, wait_until
     from bot.settings import get_settings
 
     settings = get_settings()
-    ready = wait_until(lambda: servers_ready(settings.rasa_url, settings.rasa_token, settings.action_port,
-                                             settings.desk_port), timeout=args.timeout)
-    return 0 if ready else 1
+    token = settings.require_rasa_token()
+    # With --pid (the supervisor's), stop waiting as soon as that process is gone.
+    gone = (lambda: not _process_alive(args.pid)) if args.pid else (lambda: False)
+    ready = wait_until(lambda: gone() or servers_ready(settings.rasa_url, token, settings.action_port,
+                                                       settings.desk_port), timeout=args.timeout)
+    return 0 if ready and not gone() else 1
 
 
-def _render_endpoints(args) -> int:
+def render_endpoints(target: Path) -> None:
     """endpoints.yml with ${VARIABLES} filled in from the settings (Rasa 3.6 leaves them as text)."""
     import os
-    from pathlib import Path
 
     from bot.settings import PROJECT_ROOT, get_settings
 
@@ -104,9 +118,67 @@ def _render_endpoints(args) -> int:
     template = (PROJECT_ROOT / "endpoints.yml").read_text()
     for key, value in values.items():
         template = template.replace("${" + key + "}", value)
-    target = Path(args.output)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(template)
+
+
+def _render_endpoints(args) -> int:
+    render_endpoints(Path(args.output))
+    return 0
+
+
+def _serve_rasa(args) -> int:
+    """The Rasa server with the token, CORS origins, address and port from the settings.
+
+    The token goes to Rasa inside this process, so `ps` never shows it (a command-line argument would).
+    """
+    from bot import rasa_server
+    from bot.settings import PROJECT_ROOT, get_settings
+    from bot.training import model_path
+
+    settings = get_settings()
+    token = settings.require_rasa_token()
+    run_dir = Path(args.run_dir) if args.run_dir else PROJECT_ROOT / "var"
+    endpoints = run_dir / "endpoints.yml"
+    render_endpoints(endpoints)
+    model = Path(args.model) if args.model else model_path(PROJECT_ROOT / "models")
+    if not model.is_file():
+        print(f"{model}: no such model; train one with `make train`", file=sys.stderr)
+        return 1
+    return rasa_server.main(["-i", settings.rasa_host, "--port", str(args.port or settings.rasa_port),
+                             "--enable-api", f"--auth-token={token}", "--cors", *settings.shop_origins,
+                             "--model", str(model), "--endpoints", str(endpoints),
+                             "--credentials", str(PROJECT_ROOT / "credentials.yml")])
+
+
+def _init_env(args) -> int:
+    """Write .env with random secrets where it lacks them; values already there are kept."""
+    import os
+
+    from bot.envfile import ensure_env_file
+    from bot.settings import ENV_FILE, read_env_file
+
+    path = Path(args.path) if args.path else ENV_FILE
+    environment = {**read_env_file(path), **os.environ}.get("STOREFRONT_ENV", "development")
+    added = ensure_env_file(path, environment=environment)
+    if added:
+        print(f"{path}: wrote {', '.join(added)}")
+    return 0
+
+
+def _supervisor_config(args) -> int:
+    from bot.settings import PROJECT_ROOT, get_settings
+    from bot.supervision import supervisor_config
+
+    settings = get_settings()
+    settings.require_rasa_token()
+    run_dir = Path(args.run_dir) if args.run_dir else PROJECT_ROOT / "var"
+    log_dir = Path(args.log_dir) if args.log_dir else run_dir / "log"
+    output = Path(args.output) if args.output else run_dir / "supervisord.conf"
+    for directory in (run_dir, log_dir, output.parent):
+        directory.mkdir(parents=True, exist_ok=True)
+    output.write_text(supervisor_config(settings, python=sys.executable, run_dir=run_dir, log_dir=log_dir))
+    print(output)
     return 0
 
 
@@ -265,6 +337,7 @@ def _serve_desk(args) -> int:
     from bot.settings import get_settings
 
     settings = get_settings()
+    token = settings.require_rasa_token()
     try:
         knowledge = get_knowledge()
     except KnowledgeBaseError as error:
@@ -274,8 +347,8 @@ def _serve_desk(args) -> int:
     create_schema(engine)
     install_log_masking()
     storefront = Storefront(knowledge.kb, rasa_public_url=settings.rasa_public_url,
-                            identity_secret=settings.identity_secret, demo_sign_in=not settings.is_production)
-    app = create_app(engine=engine, rasa=RasaClient(settings.rasa_url, settings.rasa_token), knowledge=knowledge,
+                            identity_secret=settings.identity_secret, demo_sign_in=settings.demo_sign_in)
+    app = create_app(engine=engine, rasa=RasaClient(settings.rasa_url, token), knowledge=knowledge,
                      secure_cookies=settings.is_production, storefront=storefront)
     web.run_app(app, host=args.host, port=args.port or settings.desk_port, print=None)
     return 0
@@ -355,9 +428,27 @@ def main(argv: Optional[List[str]] = None) -> int:
     actions.add_argument("--port", type=int, default=None)
     actions.set_defaults(handler=_serve_actions)
 
-    wait = commands.add_parser("wait-ready", help="wait until the Rasa and action servers answer")
+    wait = commands.add_parser("wait-ready", help="wait until the Rasa server, the action server and the desk answer")
     wait.add_argument("--timeout", type=float, default=120)
+    wait.add_argument("--pid", type=int, default=None, help="give up when this process (the supervisor) exits")
     wait.set_defaults(handler=_wait_ready)
+
+    rasa = commands.add_parser("serve-rasa", help="run the Rasa server with the token, CORS origins and port "
+                               "from the settings")
+    rasa.add_argument("--port", type=int, default=None)
+    rasa.add_argument("--model", default=None, help="a model file [models/storefront.tar.gz]")
+    rasa.add_argument("--run-dir", default=None, help="where the rendered endpoints.yml goes [var]")
+    rasa.set_defaults(handler=_serve_rasa)
+
+    init_env = commands.add_parser("init-env", help="write .env with random secrets where it lacks them")
+    init_env.add_argument("--path", default=None, help="the file [.env]")
+    init_env.set_defaults(handler=_init_env)
+
+    supervisor = commands.add_parser("supervisor-config", help="write the supervisord configuration of the servers")
+    supervisor.add_argument("--output", default=None, help="[RUN_DIR/supervisord.conf]")
+    supervisor.add_argument("--run-dir", default=None, help="socket, pid file and rendered files [var]")
+    supervisor.add_argument("--log-dir", default=None, help="[RUN_DIR/log]")
+    supervisor.set_defaults(handler=_supervisor_config)
 
     render = commands.add_parser("render-endpoints", help="write endpoints.yml with variables filled in")
     render.add_argument("--output", default="var/endpoints.yml")
@@ -413,4 +504,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     stale.set_defaults(handler=_abandon_stale)
 
     args = parser.parse_args(argv)
-    return args.handler(args)
+    from bot.settings import SettingsError
+
+    try:
+        return args.handler(args)
+    except SettingsError as error:
+        # A setting that is missing or unsafe stops the command with one line that says which and why.
+        print(f"refusing to start: {error}", file=sys.stderr)
+        return 2

@@ -1,14 +1,24 @@
-"""One settings object, read from the environment (and `.env`), checked when it is built."""
+"""One settings object, read from the environment (and `.env`), checked when it is built.
+
+No secret has a default in the source: `python -m bot init-env` (which `make run` calls) writes random
+ones into `.env`. Outside development a token or secret shorter than SECRET_MIN_LENGTH stops every
+command at start.
+"""
 import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Mapping, Optional
+from typing import Dict, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEVELOPMENT_TOKEN = "dev-token-change-me"
-# Signs demo customers' identities outside production; a shop sets its own SHOP_IDENTITY_SECRET.
-DEVELOPMENT_IDENTITY_SECRET = "dev-identity-secret-change-me"
+ENV_FILE = PROJECT_ROOT / ".env"
+ENVIRONMENTS = ("development", "test", "production")
+SECRET_MIN_LENGTH = 32
+# The secrets `init-env` generates when .env lacks them; a new secret setting is added here too.
+GENERATED_SECRETS = ("RASA_TOKEN", "SHOP_IDENTITY_SECRET")
+_TRUE = ("1", "true", "yes", "on")
+_FALSE = ("", "0", "false", "no", "off")
 
 
 class SettingsError(Exception):
@@ -40,6 +50,43 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return port
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise SettingsError(f"{name} must be 1 or 0, got {raw!r}")
+
+
+def _origins(raw: str) -> Tuple[str, ...]:
+    """Exact origins (scheme://host[:port]); Rasa's CORS layer would read `*`, `?` or `]` as a pattern."""
+    origins = []
+    for item in (part.strip().rstrip("/") for part in raw.split(",")):
+        if not item:
+            continue
+        parts = urlsplit(item)
+        if (parts.scheme not in ("http", "https") or not parts.netloc or parts.path or parts.query
+                or parts.fragment or "@" in parts.netloc or any(c in item for c in "*?\\]")):
+            raise SettingsError(f"SHOP_ORIGINS must list origins such as https://shop.example.com, got {item!r}")
+        origins.append(f"{parts.scheme}://{parts.netloc.lower()}")
+    return tuple(dict.fromkeys(origins))
+
+
+def _check_secret(env: Mapping[str, str], name: str, environment: str, *, required: bool) -> str:
+    value = env.get(name, "")
+    if environment == "development":
+        return value
+    if not value and not required:
+        return value
+    if len(value) < SECRET_MIN_LENGTH:
+        state = "is not set" if not value else f"is only {len(value)} characters long"
+        raise SettingsError(
+            f"{name} {state}; in {environment} it must be a random value of at least {SECRET_MIN_LENGTH} "
+            f"characters (python -m bot init-env writes one into .env)")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: str
@@ -48,34 +95,47 @@ class Settings:
     rasa_port: int
     action_port: int
     desk_port: int
+    # Empty only in development before `init-env` ran; the servers refuse to start without it.
     rasa_token: str
     rasa_url: str
     # The Rasa address as the shopper's browser reaches it (the widget connects there).
     rasa_public_url: str
     # Shared with the shop to sign logged-in customers' identities; empty: identities are ignored.
     identity_secret: str
+    rasa_host: str = "127.0.0.1"
+    # Browser origins allowed to call Rasa (its CORS list); by default the desk's own pages.
+    shop_origins: Tuple[str, ...] = ()
+    # The demo shop's /account signs anyone in as any demo customer: only when switched on.
+    demo_sign_in: bool = False
 
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
 
+    def require_rasa_token(self) -> str:
+        """For the commands that talk to Rasa or start it: Rasa with an empty token has no authentication."""
+        if not self.rasa_token:
+            raise SettingsError("RASA_TOKEN is not set: run `python -m bot init-env` (make run does) to write "
+                                ".env with random secrets, or set it in the environment")
+        return self.rasa_token
+
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
         if env is None:
-            env = {**read_env_file(PROJECT_ROOT / ".env"), **os.environ}
+            env = {**read_env_file(ENV_FILE), **os.environ}
         environment = env.get("STOREFRONT_ENV", "development")
-        if environment not in ("development", "production", "test"):
+        if environment not in ENVIRONMENTS:
             raise SettingsError(f"STOREFRONT_ENV must be development, production or test, got {environment!r}")
         database_url = env.get("DATABASE_URL") or f"sqlite:///{PROJECT_ROOT / 'var' / 'storefront.db'}"
-        token = env.get("RASA_TOKEN", "")
-        if environment == "production" and (not token or token == DEVELOPMENT_TOKEN):
-            raise SettingsError("RASA_TOKEN must be set to a secret value in production")
+        token = _check_secret(env, "RASA_TOKEN", environment, required=True)
+        identity_secret = _check_secret(env, "SHOP_IDENTITY_SECRET", environment, required=False)
         rasa_port = _port(env, "RASA_PORT", 5005)
-        identity_secret = env.get("SHOP_IDENTITY_SECRET", "")
-        if environment == "production" and identity_secret == DEVELOPMENT_IDENTITY_SECRET:
-            raise SettingsError("SHOP_IDENTITY_SECRET must not be the development secret in production")
-        if not identity_secret and environment != "production":
-            identity_secret = DEVELOPMENT_IDENTITY_SECRET
+        desk_port = _port(env, "DESK_PORT", 8000)
+        demo_sign_in = _flag(env, "DEMO_SIGN_IN")
+        if demo_sign_in and environment == "production":
+            raise SettingsError("DEMO_SIGN_IN lets anyone sign in as any customer; it cannot be on in production")
+        shop_origins = _origins(env.get("SHOP_ORIGINS", "")) or (f"http://127.0.0.1:{desk_port}",
+                                                                  f"http://localhost:{desk_port}")
         rasa_url = env.get("RASA_URL", f"http://127.0.0.1:{rasa_port}")
         return cls(
             environment=environment,
@@ -83,11 +143,14 @@ class Settings:
             knowledge_base_dir=Path(env.get("KNOWLEDGE_BASE_DIR", PROJECT_ROOT / "knowledge_base")),
             rasa_port=rasa_port,
             action_port=_port(env, "ACTION_PORT", 5055),
-            desk_port=_port(env, "DESK_PORT", 8000),
-            rasa_token=token or DEVELOPMENT_TOKEN,
+            desk_port=desk_port,
+            rasa_token=token,
             rasa_url=rasa_url,
             rasa_public_url=env.get("RASA_PUBLIC_URL", rasa_url).rstrip("/"),
             identity_secret=identity_secret,
+            rasa_host=env.get("RASA_HOST", "127.0.0.1"),
+            shop_origins=shop_origins,
+            demo_sign_in=demo_sign_in,
         )
 
 

@@ -1,45 +1,39 @@
 #!/usr/bin/env bash
-# Start the action server, the Rasa server and the desk, wait until they answer, stop them on Ctrl-C.
+# Set up, then run the action server, the Rasa server and the desk under supervisord, which restarts any
+# of them that dies; wait until all three answer; Ctrl-C stops the supervisor and with it every server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT="$PWD"
 PY="$ROOT/.venv/bin/python"
+SUPERVISORD="$ROOT/.venv/bin/supervisord"
 
-set -a
-[ -f .env ] && . ./.env
-set +a
-export RASA_PORT="${RASA_PORT:-5005}" ACTION_PORT="${ACTION_PORT:-5055}" DESK_PORT="${DESK_PORT:-8000}"
-export RASA_TOKEN="${RASA_TOKEN:-dev-token-change-me}"
 # Rasa would otherwise send telemetry and error reports to its vendor.
 export RASA_TELEMETRY_ENABLED=false
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"
 mkdir -p var/log
 
+# .env with random secrets on the first run; values already there are never replaced. Every command
+# below reads its settings (ports, secrets) from .env and the environment, and refuses unsafe ones.
+"$PY" -m bot init-env
 "$PY" -m bot check-kb
 "$PY" -m bot init-db
 "$PY" -m bot train
-"$PY" -m bot render-endpoints --output var/endpoints.yml
 "$PY" -m bot demo-agent
+"$PY" -m bot supervisor-config --output var/supervisord.conf >/dev/null
+read -r RASA_PORT ACTION_PORT DESK_PORT < <("$PY" -c \
+  'from bot.settings import get_settings as g; s = g(); print(s.rasa_port, s.action_port, s.desk_port)')
 
-pids=()
+"$SUPERVISORD" --nodaemon --silent --configuration var/supervisord.conf &
+supervisor=$!
 stop_servers() {
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  kill -TERM "$supervisor" 2>/dev/null || true
+  wait "$supervisor" 2>/dev/null || true
 }
 trap 'echo; echo "stopping..."; trap - EXIT; stop_servers; echo "stopped"; exit 0' INT TERM
 trap stop_servers EXIT
 
-"$PY" -m bot serve-actions >var/log/actions.log 2>&1 &
-pids+=($!)
-"$PY" -m bot.rasa_server -i "${RASA_HOST:-127.0.0.1}" --enable-api --auth-token "$RASA_TOKEN" --cors "*" --port "$RASA_PORT" \
-  --model models/storefront.tar.gz --endpoints var/endpoints.yml --credentials credentials.yml \
-  >var/log/rasa.log 2>&1 &
-pids+=($!)
-
-"$PY" -m bot serve-desk >var/log/desk.log 2>&1 &
-pids+=($!)
-
-"$PY" -m bot wait-ready --timeout 300 || { echo "servers did not start; see var/log/"; tail -20 var/log/*.log; exit 1; }
+"$PY" -m bot wait-ready --timeout 300 --pid "$supervisor" || {
+  echo "servers did not start; see var/log/"; tail -n 20 var/log/*.log; exit 1; }
 
 cat <<MSG
 
@@ -55,9 +49,11 @@ Talk to it over the REST channel:
        -d '{"sender": "me", "message": "where is my order?"}'
 
 Try an order: "where is my order?", then TS100004 and V6B 1A1 (more in README.md, "Demo orders").
+A server that stops is started again by the supervisor (.venv/bin/supervisorctl -c var/supervisord.conf status).
 Press Ctrl-C to stop the servers.
 MSG
 
-wait -n "${pids[@]}" || true
-echo "a server exited; see var/log/"
+wait "$supervisor" || true
+trap - EXIT
+echo "the supervisor exited; see var/log/supervisord.log"
 exit 1

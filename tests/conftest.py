@@ -13,7 +13,13 @@ from bot.db import create_schema, get_engine, session_scope
 from bot.db.seed import seed
 from bot.knowledge import Knowledge, get_knowledge, load_knowledge_base
 from bot.settings import PROJECT_ROOT, get_settings
-from tests.integration.servers import running_servers
+from tests.integration.servers import TOKEN, running_servers
+
+# The suite runs in the test environment, which refuses short or missing secrets as production does;
+# these values exist only for the tests and the servers they start (which inherit the environment).
+TEST_SECRETS = {"STOREFRONT_ENV": "test", "RASA_TOKEN": TOKEN,
+                "SHOP_IDENTITY_SECRET": "identity-secret-of-the-test-suite-only-0123456789"}
+os.environ.update(TEST_SECRETS)
 
 # Fixed so that tests about late orders and estimates do not depend on the day they run.
 TODAY = date(2026, 11, 23)
@@ -133,6 +139,8 @@ def servers(tmp_path_factory, kb):
     with session_scope(engine) as session:
         seed(session, kb, date.today())
     engine.dispose()
-    with running_servers(url, directory, extra_env={"KNOWLEDGE_BASE_DIR": str(knowledge_base)}) as running:
+    # Demo sign-in on, as `make run` sets it for a newcomer: the browser journeys sign in on /account.
+    with running_servers(url, directory, extra_env={"KNOWLEDGE_BASE_DIR": str(knowledge_base),
+                                                    "DEMO_SIGN_IN": "1"}) as running:
         running.database_url = url
         yield running

@@ -58,7 +58,9 @@ def widget_config(*, rasa_url: str, title: str, product: Optional[str] = None,
 
 
 class Storefront:
-    def __init__(self, kb: KnowledgeBase, *, rasa_public_url: str, identity_secret: str, demo_sign_in: bool):
+    def __init__(self, kb: KnowledgeBase, *, rasa_public_url: str, identity_secret: str,
+                 demo_sign_in: bool = False):
+        # Demo sign-in lets anyone act as any customer: off unless the caller switches it on (DEMO_SIGN_IN=1).
         self.kb = kb
         self.rasa_public_url = rasa_public_url
         self.identity_secret = identity_secret

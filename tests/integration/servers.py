@@ -13,7 +13,8 @@ from typing import Iterator, List, Optional
 from bot.readiness import servers_ready, wait_until
 from bot.settings import PROJECT_ROOT
 
-TOKEN = "integration-test-token"
+# At least 32 characters: the test environment refuses shorter secrets, as production does.
+TOKEN = "integration-test-token-0123456789abcdef"
 
 
 @dataclass

@@ -7,7 +7,7 @@ from sqlalchemy import create_engine, select
 
 from bot.chat.identity import sign_identity
 from bot.db import Customer, Order, session_scope
-from bot.settings import DEVELOPMENT_IDENTITY_SECRET
+from bot.settings import get_settings
 from tests.integration.test_handoff import Shopper
 
 pytestmark = pytest.mark.integration
@@ -38,8 +38,8 @@ def converse(servers, token, *messages_and_expectations):
 
 def test_signed_in_customer_hears_about_their_order_at_once(servers):
     email, number = latest_order_of_some_customer(servers)
-    # The test servers run in development, where the development secret signs demo identities.
-    token = sign_identity(email, secret=DEVELOPMENT_IDENTITY_SECRET)
+    # The test servers share the suite's identity secret (tests/conftest.py), as a shop shares its own.
+    token = sign_identity(email, secret=get_settings().identity_secret)
     [replies] = converse(servers, token, ("where is my order?", number))
     assert any(number in r for r in replies)
     assert not any("order number?" in r for r in replies)
