@@ -105,6 +105,7 @@ class TrackingEvent(Base):
 class Role(str, enum.Enum):
     agent = "agent"
     trainer = "trainer"
+    supervisor = "supervisor"
     admin = "admin"
 
 
@@ -120,6 +121,19 @@ class User(Base):
     role = Column(Enum(Role, name="user_role", native_enum=False, length=16), nullable=False)
     active = Column(Integer, nullable=False, default=1)
     created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+
+
+class LoginAttempt(Base):
+    """One desk login attempt, kept for a day: the throttle counts recent failures per email and per
+    client address here, so that it holds across desk processes and restarts."""
+
+    __tablename__ = "login_attempts"
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(254), nullable=False, index=True)  # as typed, normalised; known or not
+    address = Column(String(64), nullable=False, index=True)
+    outcome = Column(String(8), nullable=False)  # "failed", "refused" (throttled) or "ok"
+    at = Column(DateTime, nullable=False, index=True)
 
 
 class TicketStatus(str, enum.Enum):

@@ -1,21 +1,21 @@
 """The shop's side of the desk: the demo storefront's pages, the widget's socket.io client, and the
-routes the widget reads a conversation back from. None of them needs a desk login."""
+routes the widget reads a conversation back from. None of them needs a desk login (roles=EVERYONE)."""
 from typing import Optional
 
 from aiohttp import web
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from bot.chat.events import transcript
 from bot.chat.sessions import handoff_status, is_widget_session, shopper_view
-from bot.db import session_scope
 from bot.db.models import Customer
-from bot.desk.blocking import in_thread
+from bot.desk.blocking import in_session, in_thread
+from bot.desk.context import ENGINE, RASA, SECURE_COOKIES, STOREFRONT
+from bot.desk.hygiene import SECURITY_HEADERS
 from bot.desk.rasa_client import RasaUnavailable
-from bot.desk.storefront import Storefront
+from bot.desk.routing import EVERYONE, Routes
 from bot.settings import PROJECT_ROOT
 
-PUBLIC_SHOP_PATHS = ("/products/", "/account", "/chat/")
 # The socket.io client the widget loads, installed from npm by `make` (never fetched from a CDN).
 SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 # The demo storefront's signed-in customer (an email); only honoured when demo sign-in is on.
@@ -23,6 +23,8 @@ SHOP_COOKIE = "shop_customer"
 # The widget's read-back routes are called from any shop's pages; they carry no cookies.
 CHAT_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET",
              "Cache-Control": "no-store"}
+
+routes = Routes()
 
 
 def storefront_csp(rasa_public_url: str) -> str:
@@ -32,78 +34,88 @@ def storefront_csp(rasa_public_url: str) -> str:
             "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
-def add_shop_routes(app: web.Application, *, engine: Engine, rasa, storefront: Storefront, secure_cookies: bool,
-                    security_headers: dict) -> None:
-    shop_headers = {**security_headers, "Content-Security-Policy": storefront_csp(storefront.rasa_public_url)}
+def is_demo_customer(session: Session, email: str) -> bool:
+    return session.execute(select(Customer.id).where(Customer.email == email)).first() is not None
 
-    def shop_customer(request) -> Optional[str]:
-        return request.cookies.get(SHOP_COOKIE) if storefront.demo_sign_in else None
 
-    def shop_page(body: str, status: int = 200) -> web.Response:
-        return web.Response(text=body, status=status, content_type="text/html", headers=shop_headers)
+def _customer(request: web.Request) -> Optional[str]:
+    return request.cookies.get(SHOP_COOKIE) if request.app[STOREFRONT].demo_sign_in else None
 
-    async def catalog(request):
-        return shop_page(storefront.catalog_page(customer=shop_customer(request)))
 
-    async def product(request):
-        page = storefront.product_page(request.match_info["sku"], customer=shop_customer(request))
-        if page is None:
-            return shop_page("<!doctype html><title>Not found</title><p>No such product. <a href=\"/\">All products</a>",
-                             status=404)
-        return shop_page(page)
+def _page(request: web.Request, body: str, status: int = 200) -> web.Response:
+    headers = {**SECURITY_HEADERS, "Content-Security-Policy": storefront_csp(request.app[STOREFRONT].rasa_public_url)}
+    return web.Response(text=body, status=status, content_type="text/html", headers=headers)
 
-    async def account(request):
-        return shop_page(storefront.account_page(customer=shop_customer(request)))
 
-    async def sign_in(request):
-        if not storefront.demo_sign_in:
-            return shop_page(storefront.account_page(customer=None), status=403)
-        email = str((await request.post()).get("email", "")).strip().lower()[:254]
-        with session_scope(engine) as session:
-            known = session.execute(select(Customer.id).where(Customer.email == email)).first() is not None
-        if not known:
-            return shop_page(storefront.account_page(customer=None, error="No demo customer has that email."),
-                             status=400)
-        response = web.HTTPSeeOther("/")
-        response.set_cookie(SHOP_COOKIE, email, httponly=True, samesite="Lax", secure=secure_cookies, path="/")
-        raise response
+def _chat_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=CHAT_CORS)
 
-    async def sign_out(request):
-        response = web.HTTPSeeOther("/")
-        response.del_cookie(SHOP_COOKIE, path="/")
-        raise response
 
-    async def socket_io_client(request):
-        if not SOCKET_IO_CLIENT.is_file():
-            return web.Response(status=404, text="socket.io client not installed: run make install")
-        return web.FileResponse(SOCKET_IO_CLIENT, headers={"Content-Type": "application/javascript"})
+@routes.get("/", roles=EVERYONE)
+async def catalog(request: web.Request):
+    return _page(request, request.app[STOREFRONT].catalog_page(customer=_customer(request)))
 
-    def chat_error(status: int, message: str) -> web.Response:
-        return web.json_response({"error": message}, status=status, headers=CHAT_CORS)
 
-    async def chat_status(request):
-        conversation_id = request.match_info["session_id"]
-        if not is_widget_session(conversation_id):
-            return chat_error(404, "unknown chat session")
-        with session_scope(engine) as session:
-            return web.json_response({"handoff": handoff_status(session, conversation_id)}, headers=CHAT_CORS)
+@routes.get("/products/{sku}", roles=EVERYONE)
+async def product(request: web.Request):
+    page = request.app[STOREFRONT].product_page(request.match_info["sku"], customer=_customer(request))
+    if page is None:
+        return _page(request, "<!doctype html><title>Not found</title><p>No such product. <a href=\"/\">All products</a>",
+                     status=404)
+    return _page(request, page)
 
-    async def chat_history(request):
-        conversation_id = request.match_info["session_id"]
-        if not is_widget_session(conversation_id):
-            return chat_error(404, "unknown chat session")
-        try:
-            tracker = await in_thread(rasa.tracker, conversation_id)
-        except RasaUnavailable:
-            return chat_error(503, "the assistant is not answering right now")
-        with session_scope(engine) as session:
-            state = handoff_status(session, conversation_id)
-        return web.json_response({"messages": shopper_view(transcript(tracker)), "handoff": state},
-                                 headers=CHAT_CORS)
 
-    app.add_routes([
-        web.get("/", catalog), web.get("/products/{sku}", product), web.get("/account", account),
-        web.post("/account/sign-in", sign_in), web.post("/account/sign-out", sign_out),
-        web.get("/chat/{session_id}/history", chat_history), web.get("/chat/{session_id}/status", chat_status),
-        web.get("/static/widget/socket.io.min.js", socket_io_client),
-    ])
+@routes.get("/account", roles=EVERYONE)
+async def account(request: web.Request):
+    return _page(request, request.app[STOREFRONT].account_page(customer=_customer(request)))
+
+
+@routes.post("/account/sign-in", roles=EVERYONE, body="form")
+async def sign_in(request: web.Request):
+    storefront = request.app[STOREFRONT]
+    if not storefront.demo_sign_in:
+        return _page(request, storefront.account_page(customer=None), status=403)
+    email = str((await request.post()).get("email", "")).strip().lower()[:254]
+    if not await in_session(request.app[ENGINE], is_demo_customer, email):
+        return _page(request, storefront.account_page(customer=None, error="No demo customer has that email."),
+                     status=400)
+    response = web.HTTPSeeOther("/")
+    response.set_cookie(SHOP_COOKIE, email, httponly=True, samesite="Lax", secure=request.app[SECURE_COOKIES],
+                        path="/")
+    raise response
+
+
+@routes.post("/account/sign-out", roles=EVERYONE, body="form")
+async def sign_out(request: web.Request):
+    response = web.HTTPSeeOther("/")
+    response.del_cookie(SHOP_COOKIE, path="/")
+    raise response
+
+
+@routes.get("/static/widget/socket.io.min.js", roles=EVERYONE)
+async def socket_io_client(request: web.Request):
+    if not SOCKET_IO_CLIENT.is_file():
+        return web.json_response({"error": "socket.io client not installed: run make install"}, status=404)
+    return web.FileResponse(SOCKET_IO_CLIENT, headers={"Content-Type": "application/javascript"})
+
+
+@routes.get("/chat/{session_id}/status", roles=EVERYONE)
+async def chat_status(request: web.Request):
+    conversation_id = request.match_info["session_id"]
+    if not is_widget_session(conversation_id):
+        return _chat_error(404, "unknown chat session")
+    state = await in_session(request.app[ENGINE], handoff_status, conversation_id)
+    return web.json_response({"handoff": state}, headers=CHAT_CORS)
+
+
+@routes.get("/chat/{session_id}/history", roles=EVERYONE)
+async def chat_history(request: web.Request):
+    conversation_id = request.match_info["session_id"]
+    if not is_widget_session(conversation_id):
+        return _chat_error(404, "unknown chat session")
+    try:
+        tracker = await in_thread(request.app[RASA].tracker, conversation_id)
+    except RasaUnavailable:
+        return _chat_error(503, "the assistant is not answering right now")
+    state = await in_session(request.app[ENGINE], handoff_status, conversation_id)
+    return web.json_response({"messages": shopper_view(transcript(tracker)), "handoff": state}, headers=CHAT_CORS)

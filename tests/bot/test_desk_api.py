@@ -172,8 +172,8 @@ def test_bad_input_gets_clear_errors(desk):
         broken = await client.post(f"/api/tickets/{ticket_id}/messages", data="not json",
                                    headers={**HEADERS, "Content-Type": "application/json"})
         assert broken.status == 400
-        assert (await client.get("/api/tickets/abc")).status == 404
-        assert (await client.get("/api/tickets/99999")).status == 404
+        assert (await client.get("/api/tickets/abc")).status == 400  # not an id at all
+        assert (await client.get("/api/tickets/99999")).status == 404  # an id, but no such ticket
     run(app, scenario)
 
 

@@ -1,0 +1,172 @@
+"""The agent console and its JSON API: the queue, a ticket with its transcript and the verified order,
+notes, claim, replies, hand back; knowledge search and canned replies. Customers' data lives here, so
+every route is for STAFF (agents, supervisors, admins) and never for trainers."""
+import logging
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.chat.events import transcript
+from bot.desk import tickets
+from bot.desk.blocking import in_session, in_thread
+from bot.desk.context import ENGINE, KNOWLEDGE, RASA, now
+from bot.desk.hygiene import BadRequest, error, json_object, optional_text, row_id, text_field
+from bot.desk.rasa_client import RasaUnavailable
+from bot.desk.routing import STAFF, Routes
+
+logger = logging.getLogger(__name__)
+STATIC = Path(__file__).parent / "static"
+MAX_MESSAGE = 2000
+HANDBACK_TEXT = "You're back with the assistant. Is there anything else I can help with?"
+
+routes = Routes()
+
+
+def _ticket_id(request: web.Request) -> int:
+    return row_id(request.match_info["ticket_id"], "a ticket id")
+
+
+def _message(request: web.Request, what: str) -> str:
+    text = text_field(json_object(request), "text", limit=10 * MAX_MESSAGE).strip()
+    if not text or len(text) > MAX_MESSAGE:
+        raise BadRequest(f"{what} needs 1 to {MAX_MESSAGE} characters")
+    return text
+
+
+@routes.get("/console", roles=STAFF)
+async def console_page(request: web.Request):
+    return web.FileResponse(STATIC / "console.html")
+
+
+@routes.get("/api/tickets", roles=STAFF)
+async def api_tickets(request: web.Request):
+    which = request.query.get("status", "waiting")
+    if which not in tickets.LISTS:
+        return error(400, "status must be " + ", ".join(tickets.LISTS[:-1]) + " or " + tickets.LISTS[-1])
+    found = await in_session(request.app[ENGINE], tickets.list_tickets, which=which, user_id=request["user"]["id"],
+                             now=now(request))
+    return web.json_response({"tickets": found})
+
+
+@routes.get("/api/tickets/{ticket_id}", roles=STAFF)
+async def api_ticket(request: web.Request):
+    try:
+        body = await in_session(request.app[ENGINE], tickets.ticket_detail, ticket_id=_ticket_id(request),
+                                now=now(request))
+    except tickets.NoSuchTicket:
+        return error(404, "no such ticket")
+    try:
+        tracker = await in_thread(request.app[RASA].tracker, body["conversation_id"])
+        body["transcript"] = transcript(tracker)
+        body["paused"] = bool(tracker.get("paused"))
+    except RasaUnavailable:
+        body["transcript"], body["rasa_unavailable"] = [], True
+    return web.json_response(body)
+
+
+@routes.post("/api/tickets/{ticket_id}/claim", roles=STAFF)
+async def api_claim(request: web.Request):
+    user = request["user"]
+    try:
+        won, conversation_id = await in_session(request.app[ENGINE], tickets.claim_ticket,
+                                                ticket_id=_ticket_id(request), agent_id=user["id"], now=now(request))
+    except tickets.NoSuchTicket:
+        return error(404, "no such ticket")
+    if not won:
+        return error(409, "someone else has already taken this conversation")
+    try:
+        await in_thread(request.app[RASA].announce_agent, conversation_id, agent_id=user["id"], agent_name=user["name"])
+    except RasaUnavailable:
+        # The claim stands; the shopper learns who answers from the agent's first message.
+        logger.warning("could not tell conversation %s that an agent joined", conversation_id)
+    return web.json_response({"ok": True})
+
+
+async def _held(request: web.Request):
+    """(conversation id, None) when the logged-in agent holds the ticket, else (None, error response)."""
+    try:
+        return await in_session(request.app[ENGINE], tickets.held_conversation, ticket_id=_ticket_id(request),
+                                agent_id=request["user"]["id"]), None
+    except tickets.NoSuchTicket:
+        return None, error(404, "no such ticket")
+    except tickets.NotYours:
+        return None, error(409, "claim the conversation first")
+
+
+@routes.post("/api/tickets/{ticket_id}/messages", roles=STAFF)
+async def api_message(request: web.Request):
+    text = _message(request, "a message")
+    conversation_id, problem = await _held(request)
+    if problem is not None:
+        return problem
+    user = request["user"]
+    try:
+        await in_thread(request.app[RASA].say_as_agent, conversation_id, text, agent_id=user["id"],
+                        agent_name=user["name"])
+    except RasaUnavailable:
+        return error(503, "the assistant's server is not answering; the message was not sent")
+    return web.json_response({"ok": True})
+
+
+@routes.post("/api/tickets/{ticket_id}/notes", roles=STAFF)
+async def api_note(request: web.Request):
+    text = _message(request, "a note")
+    try:
+        await in_session(request.app[ENGINE], tickets.add_note, ticket_id=_ticket_id(request),
+                         author_id=request["user"]["id"], text=text, now=now(request))
+    except tickets.NoSuchTicket:
+        return error(404, "no such ticket")
+    return web.json_response({"ok": True})
+
+
+@routes.post("/api/tickets/{ticket_id}/resolve", roles=STAFF)
+async def api_resolve(request: web.Request):
+    conversation_id, problem = await _held(request)
+    if problem is not None:
+        return problem
+    try:
+        await in_thread(request.app[RASA].hand_back, conversation_id, HANDBACK_TEXT)
+    except RasaUnavailable:
+        return error(503, "the assistant's server is not answering; the conversation is still yours")
+    await in_session(request.app[ENGINE], tickets.resolve_ticket, ticket_id=_ticket_id(request),
+                     agent_id=request["user"]["id"], now=now(request))
+    return web.json_response({"ok": True})
+
+
+def _search(knowledge, query: str) -> list:
+    hit = knowledge.search(query)
+    answers = [{"question": hit.question, "answer": hit.answer}] if hit is not None else []
+    for name, compose in (("returns", knowledge.returns), ("shipping", knowledge.shipping),
+                          ("sizing", knowledge.sizing)):
+        answers.append({"question": f"{name}: {query}", "answer": compose(query).text})
+    return answers
+
+
+@routes.get("/api/knowledge", roles=STAFF)
+async def api_kb_search(request: web.Request):
+    query = optional_text(request.query.get("q"))[:300].strip()
+    if not query:
+        return web.json_response({"answers": []})
+    return web.json_response({"answers": await in_thread(_search, request.app[KNOWLEDGE], query)})
+
+
+@routes.get("/api/canned-replies", roles=STAFF)
+async def api_canned(request: web.Request):
+    return web.json_response({"replies": canned_replies(request.app[KNOWLEDGE])})
+
+
+def canned_replies(knowledge) -> list:
+    """Quick replies per topic, composed from the knowledge base so they stay in line with it."""
+    kb = knowledge.kb
+    return [
+        {"topic": "greeting", "text": "Hi, I'm from the Trailhead team and I've read your conversation. Let me "
+                                      "look into this for you right now."},
+        {"topic": "late parcel", "text": "I'm sorry your parcel is late. " + kb.shipping.late_parcel},
+        {"topic": "lost parcel", "text": kb.shipping.lost_parcel},
+        {"topic": "damaged item", "text": kb.returns.damaged},
+        {"topic": "wrong item", "text": kb.returns.wrong_item},
+        {"topic": "refund timing", "text": kb.returns.refunds.timing},
+        {"topic": "returns", "text": kb.returns.how_to_start},
+        {"topic": "address change", "text": kb.shipping.address_change},
+        {"topic": "closing", "text": "Is there anything else I can help you with today?"},
+    ]

@@ -1,0 +1,22 @@
+"""What the desk's handlers need, kept on the aiohttp application under typed keys (set by create_app),
+so that handlers can live at module level instead of as closures inside one factory."""
+from datetime import datetime
+from typing import Any, Callable
+
+from aiohttp import web
+from sqlalchemy.engine import Engine
+
+ENGINE = web.AppKey("engine", Engine)
+RASA = web.AppKey("rasa", Any)  # bot.desk.rasa_client.RasaClient or a stand-in with the same methods
+KNOWLEDGE = web.AppKey("knowledge", Any)  # bot.knowledge.Knowledge
+STOREFRONT = web.AppKey("storefront", Any)  # bot.desk.storefront.Storefront
+CLOCK = web.AppKey("clock", Callable[[], datetime])
+SECURE_COOKIES = web.AppKey("secure_cookies", bool)
+
+
+def engine_of(request: web.Request) -> Engine:
+    return request.app[ENGINE]
+
+
+def now(request: web.Request) -> datetime:
+    return request.app[CLOCK]()
