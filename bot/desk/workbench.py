@@ -8,16 +8,12 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from aiohttp import web
-from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
-from bot.chat.events import transcript
 from bot.db import session_scope
 from bot.desk.blocking import in_thread
 from bot.desk.routing import TRAINERS, Routes, install
 from bot.db.models import Role
-from bot.orders.masking import mask_personal_data
 from bot.trainer.evaluation import latest_reports
 from bot.trainer.export import export_labels
 from bot.trainer.importing import ImportError_, import_messages

@@ -40,9 +40,54 @@ PLACEHOLDER_EMAIL = "customer@example.com"
 PLACEHOLDER_ORDER = "TS123456"
 
 
+def _stars(match: "re.Match") -> str:
+    """Letters and digits become stars; spaces and hyphens stay, so the shape of the value shows."""
+    return re.sub(r"[a-z0-9]", "*", match.group(0), flags=re.IGNORECASE)
+
+
+def _stars_after_cue(match: "re.Match") -> str:
+    return match.group(1) + re.sub(r"[a-z0-9]", "*", match.group(2), flags=re.IGNORECASE)
+
+
+# UPS tracking numbers ("1Z" and 16 letters or digits); the prefix stays so that trainers see what it was.
+_UPS_TRACKING = re.compile(r"(?<![a-z0-9])1z[a-z0-9]{16}(?![a-z0-9])", re.IGNORECASE)
+# A code with a digit after "tracking number" is one, whatever its carrier's format.
+_TRACKING_AFTER_CUE = re.compile(r"(tracking(?:\s*(?:number|no\.?|#|id|code))?\s*(?:is|:|=)?\s*)"
+                                 r"((?=[a-z-]*\d)[a-z0-9][a-z0-9-]{6,})", re.IGNORECASE)
+# Canadian (M5V 2T6) and UK (SW1A 1AA, M1 1AE) postcodes.
+_CANADIAN_POSTCODE = re.compile(r"(?<![a-z0-9])[a-z]\d[a-z][ -]?\d[a-z]\d(?![a-z0-9])", re.IGNORECASE)
+_UK_POSTCODE = re.compile(r"(?<![a-z0-9])[a-z]{1,2}\d[a-z0-9]?[ ]?\d[a-z]{2}(?![a-z0-9])", re.IGNORECASE)
+# Digits in groups ("1234 5678 9012", "555-123-4567"): tracking and phone numbers as people type them.
+_GROUPED_DIGITS = re.compile(r"(?<![0-9])\d{3,5}(?:[ -]\d{3,5}){2,}(?![0-9])")
+# Any run of five or more digits: US ZIP (and ZIP+4), German and French postcodes, order numbers without
+# their TS, tracking numbers (12 and 20 digits). Sizes, heights, prices and years are shorter.
+_LONG_NUMBER = re.compile(r"(?<![0-9])\d{5,}(?:-\d{4})?(?![0-9])")
+# Four-digit postcodes (Australia, Denmark, ...) are told from years and quantities by their cue, or by
+# being the whole message (the answer to "what is the postcode?").
+_SHORT_POSTCODE_AFTER_CUE = re.compile(r"((?<![a-z])(?:post\s?code|postal\s+code|zip(?:\s?code)?|plz)\W{0,3}"
+                                       r"(?:is\W{1,3})?)(\d{4})(?![0-9])", re.IGNORECASE)
+_SHORT_POSTCODE_ALONE = re.compile(r"^\s*\d{4}\s*$")
+# Entities whose whole value is personal, whatever it looks like.
+PERSONAL_ENTITIES = frozenset({"order_number", "email", "postcode", "zip", "tracking_number", "phone"})
+
+
 def mask_personal_data(text: str) -> str:
-    """For people who need the wording, not the shopper (trainers): emails and order numbers masked."""
-    return EXPLICIT_ORDER_NUMBER.sub("TS******", mask_email(text))
+    """For people who need the wording, not the shopper (trainers): emails, order numbers, postcodes and
+    tracking numbers masked; ordinary numbers ("size 42", "182 cm", "2 pairs") stay."""
+    text = EXPLICIT_ORDER_NUMBER.sub("TS******", mask_email(text))
+    text = _UPS_TRACKING.sub(lambda m: m.group(0)[:2] + "*" * 16, text)
+    text = _TRACKING_AFTER_CUE.sub(_stars_after_cue, text)
+    for pattern in (_CANADIAN_POSTCODE, _UK_POSTCODE, _GROUPED_DIGITS, _LONG_NUMBER, _SHORT_POSTCODE_ALONE):
+        text = pattern.sub(_stars, text)
+    return _SHORT_POSTCODE_AFTER_CUE.sub(_stars_after_cue, text)
+
+
+def mask_entity(entity: object, value: object) -> str:
+    """A predicted entity's value as trainers see it."""
+    words = str(value)
+    if str(entity) in PERSONAL_ENTITIES:
+        return re.sub(r"[a-z0-9]", "*", words, flags=re.IGNORECASE)
+    return mask_personal_data(words)
 
 
 def replace_personal_data(text: str) -> str:

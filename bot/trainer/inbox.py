@@ -2,18 +2,27 @@
 listed for trainers with duplicates collapsed."""
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Dict, List, Optional
 
-from sqlalchemy import and_, func, inspect, select, text
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from bot.db import session_scope
 from bot.db.models import InboxMessage, Label, SyncMark, Ticket
-from bot.orders.masking import mask_personal_data
+from bot.orders.masking import mask_entity, mask_personal_data
+from bot.trainer.references import ConversationReferences, default_references
+from bot.trainer.tracker_events import EventRow, has_events_table, read_events, user_event_ids
 
 logger = logging.getLogger(__name__)
 MAX_TEXT = 2000
+# A tracker event larger than this is not a shopper's message but an attempt to stall the sync.
+MAX_EVENT_CHARS = 1_000_000
+SYNC_MARK = "inbox_events"
+SKIPPED_MARK = "inbox_events_skipped"
 # The intent the FallbackClassifier (config.yml) gives a message the assistant did not understand.
 NOT_UNDERSTOOD = "nlu_fallback"
 PAGE_SIZE = 50
@@ -58,33 +67,135 @@ def is_inboxable(value: str) -> bool:
     return bool(stripped) and not stripped.startswith("/")
 
 
-def sync_from_tracker_store(session: Session, *, batch: int = 5000) -> int:
-    """Copy shopper messages that Rasa stored since the last sync; returns how many were added."""
-    if not inspect(session.get_bind()).has_table("events"):
-        return 0  # no conversation yet
-    mark = session.get(SyncMark, "inbox_events") or SyncMark(name="inbox_events", value=0)
+class BadEvent(ValueError):
+    """A tracker event that cannot become an inbox message; the reason names no content."""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    added: int
+    skipped: int
+
+
+def _storable(value: str, what: str, limit: Optional[int] = None) -> str:
+    # Lone surrogates ("\ud800", valid in JSON, not in UTF-8) and NUL (refused by PostgreSQL) never reach
+    # the database, nor values longer than their column.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadEvent(f"{what} is not valid Unicode") from None
+    if "\x00" in value:
+        raise BadEvent(f"{what} contains a NUL character")
+    if limit is not None and len(value) > limit:
+        raise BadEvent(f"{what} is longer than {limit} characters")
+    return value
+
+
+def message_from_event(row: EventRow) -> Optional[InboxMessage]:
+    """The inbox message for one tracker event; None when it is not the shopper's typed words."""
+    if row.error:
+        raise BadEvent(row.error)
+    if not isinstance(row.data, str):
+        raise BadEvent("the event has no data")
+    if len(row.data) > MAX_EVENT_CHARS:
+        raise BadEvent(f"the event is larger than {MAX_EVENT_CHARS} characters")
+    try:
+        event = json.loads(row.data)
+    except (ValueError, RecursionError):
+        raise BadEvent("the event data is not JSON") from None
+    if not isinstance(event, dict):
+        raise BadEvent("the event data is not an object")
+    words = event.get("text")
+    if words is None:
+        return None
+    if not isinstance(words, str):
+        raise BadEvent("the text is not a string")
+    if not is_inboxable(words):
+        return None
+    words = _storable(words[:MAX_TEXT], "the text")
+    if not isinstance(row.sender_id, str) or not row.sender_id:
+        raise BadEvent("the event has no conversation")
+    sender = _storable(row.sender_id, "the conversation id", InboxMessage.conversation_id.type.length)
+    try:
+        seconds = float(row.timestamp)
+        sent_at = datetime.utcfromtimestamp(seconds) if math.isfinite(seconds) else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        sent_at = None
+    if sent_at is None:
+        raise BadEvent("the event has no usable timestamp")
+    parse = event.get("parse_data") or {}
+    try:
+        prediction = Prediction.from_parse(parse)
+        message = InboxMessage(origin=f"event:{row.id}", text=words, text_key=text_key(words), source="chat",
+                               conversation_id=sender, sent_at=sent_at)
+        apply_prediction(message, prediction)
+    except (AttributeError, TypeError, ValueError):
+        raise BadEvent("the prediction in the event is malformed") from None
+    if message.predicted_intent is not None:
+        _storable(str(message.predicted_intent), "the intent", InboxMessage.predicted_intent.type.length)
+        message.predicted_intent = str(message.predicted_intent)
+    _storable(message.anger_level, "the anger level", InboxMessage.anger_level.type.length)
+    if not math.isfinite(message.anger_score) or (message.confidence is not None
+                                                  and not math.isfinite(message.confidence)):
+        raise BadEvent("a score in the event is not a number")
+    return message
+
+
+def _mark(session: Session, name: str) -> SyncMark:
+    mark = session.get(SyncMark, name) or SyncMark(name=name, value=0)
     session.add(mark)
-    rows = session.execute(text(
-        "SELECT id, sender_id, timestamp, data FROM events WHERE type_name = 'user' AND id > :after "
-        "ORDER BY id LIMIT :batch"), {"after": mark.value, "batch": batch}).all()
-    added = 0
-    for event_id, sender_id, timestamp, data in rows:
+    return mark
+
+
+def skipped_events(session: Session) -> int:
+    """How many tracker events the sync has skipped as unreadable, ever."""
+    mark = session.get(SyncMark, SKIPPED_MARK)
+    return mark.value if mark else 0
+
+
+def sync_from_tracker_store(session: Session, *, batch: int = 5000) -> SyncResult:
+    """Copy shopper messages that Rasa stored since the last sync, one event at a time: an event that cannot
+    be read or stored is logged, counted and passed over, and the mark moves past it all the same."""
+    if not has_events_table(session):
+        return SyncResult(0, 0)  # no conversation yet
+    mark = _mark(session, SYNC_MARK)
+    ids = user_event_ids(session, after=mark.value or 0, limit=batch)
+    if not ids:
+        return SyncResult(0, 0)
+    mark.value = ids[-1]
+    session.flush()  # the mark is written first: the savepoints below then nest in this transaction
+    origins = [f"event:{event_id}" for event_id in ids]
+    there = set(session.execute(select(InboxMessage.origin).where(InboxMessage.origin.in_(origins))).scalars())
+    added = skipped = 0
+    for row in read_events(session, ids):
+        if f"event:{row.id}" in there:
+            continue
         try:
-            event = json.loads(data)
-        except (TypeError, ValueError):
-            continue
-        words = str(event.get("text") or "")
-        if not is_inboxable(words):
-            continue
-        message = InboxMessage(origin=f"event:{event_id}", text=words[:MAX_TEXT], text_key=text_key(words),
-                               source="chat", conversation_id=sender_id,
-                               sent_at=datetime.utcfromtimestamp(float(timestamp or 0)))
-        apply_prediction(message, Prediction.from_parse(event.get("parse_data") or {}))
-        session.add(message)
-        added += 1
-    if rows:
-        mark.value = rows[-1][0]
-    return added
+            message = message_from_event(row)
+            if message is None:
+                continue
+            added += _insert(session, message)
+        except BadEvent as error:
+            skipped += 1
+            logger.warning("inbox sync skipped tracker event %s: %s", row.id, error)
+    if skipped:
+        counter = _mark(session, SKIPPED_MARK)
+        counter.value = (counter.value or 0) + skipped
+    return SyncResult(added, skipped)
+
+
+def _insert(session: Session, message: InboxMessage) -> bool:
+    """True when added; False when a parallel sync stored the same event first."""
+    try:
+        with session.begin_nested():  # a refused row rolls back alone
+            session.add(message)
+        return True
+    except IntegrityError:
+        if session.execute(select(InboxMessage.id).where(InboxMessage.origin == message.origin)).first():
+            return False
+        raise BadEvent("the database refused the row") from None
+    except SQLAlchemyError:
+        raise BadEvent("the database refused the row") from None
 
 
 def predict_pending(session: Session, predict: Callable[[str], Dict[str, Any]], *, limit: int = 100) -> int:
@@ -127,11 +238,15 @@ def _message_filters(query: InboxQuery) -> list:
     return conditions
 
 
-def list_inbox(session: Session, query: InboxQuery, *, user_id: int) -> Dict[str, Any]:
-    """One row per distinct text (with how often it was seen), filtered and ordered for labelling."""
+def list_inbox(session: Session, query: InboxQuery, *, user_id: int,
+               references: Optional[ConversationReferences] = None) -> Dict[str, Any]:
+    """One row per distinct text (with how often it was seen), filtered and ordered for labelling.
+    What trainers see of shoppers is masked: the text, the predicted entities, and the conversation, which
+    is named by an opaque reference; a row's key is the number of its first message, not its text."""
+    references = references or default_references()
     groups = (select(InboxMessage.text_key.label("key"), func.count().label("seen"),
                      func.min(InboxMessage.confidence).label("lowest"), func.max(InboxMessage.sent_at).label("last"),
-                     func.max(InboxMessage.id).label("latest_id"))
+                     func.max(InboxMessage.id).label("latest_id"), func.min(InboxMessage.id).label("first_id"))
               .where(and_(True, *_message_filters(query))).group_by(InboxMessage.text_key).subquery())
     labels = select(Label.text_key).distinct()
     mine = select(Label.text_key).where(Label.user_id == user_id)
@@ -160,8 +275,8 @@ def list_inbox(session: Session, query: InboxQuery, *, user_id: int) -> Dict[str
     for label in session.execute(select(Label).where(Label.text_key.in_(keys)).order_by(Label.created_at)).scalars():
         by_key.setdefault(label.text_key, []).append(label)
     return {"total": total, "page": query.page, "page_size": PAGE_SIZE,
-            "rows": [_row(row, latest[row.latest_id], by_key.get(row.key, []), row.key in handed_off, user_id)
-                     for row in page]}
+            "rows": [_row(row, latest[row.latest_id], by_key.get(row.key, []), row.key in handed_off, user_id,
+                          references) for row in page]}
 
 
 def label_json(label: Label) -> Dict[str, Any]:
@@ -170,18 +285,42 @@ def label_json(label: Label) -> Dict[str, Any]:
             "at": label.updated_at.isoformat() + "Z"}
 
 
-def _row(group, message: InboxMessage, labels: List[Label], handed_off: bool, user_id: int) -> Dict[str, Any]:
+def _row(group, message: InboxMessage, labels: List[Label], handed_off: bool, user_id: int,
+         references: ConversationReferences) -> Dict[str, Any]:
     intents = {label.intent for label in labels if label.intent and not label.spam}
+    chat = message.source == "chat" and message.conversation_id
     return {
-        "key": group.key, "text": mask_personal_data(message.text), "count": group.seen,
+        "key": str(group.first_id), "text": mask_personal_data(message.text), "count": group.seen,
         "predicted_intent": message.predicted_intent, "confidence": group.lowest,
-        "entities": [{**entity, "value": mask_personal_data(str(entity.get("value")))}
-                     for entity in json.loads(message.entities or "[]")],
+        "entities": [{"entity": entity.get("entity"), "value": mask_entity(entity.get("entity"), entity.get("value"))}
+                     for entity in json.loads(message.entities or "[]") if isinstance(entity, dict)],
         "anger": {"score": message.anger_score, "level": message.anger_level,
                   "cues": json.loads(message.anger_cues or "[]")},
         "handed_off": handed_off, "last_seen": group.last.isoformat() + "Z", "source": message.source,
-        "conversation_id": message.conversation_id, "labels": [label_json(label) for label in labels],
+        "conversation": references.make(message.id, message.conversation_id) if chat else None,
+        "labels": [label_json(label) for label in labels],
         "mine": next((label_json(label) for label in labels if label.user_id == user_id), None),
         "disagreement": len(intents) > 1,
     }
 
+
+
+def inbox_page(engine, query: InboxQuery, *, user_id: int, predict: Callable[[str], Dict[str, Any]],
+               references: Optional[ConversationReferences] = None) -> Dict[str, Any]:
+    """What GET /api/inbox answers (blocking: run it off the event loop): new chat messages from the
+    tracker store, predictions for imports that lack one, then the page; `skipped` counts the tracker
+    events that could not be read, ever."""
+    try:
+        with session_scope(engine) as session:
+            sync_from_tracker_store(session)
+    except IntegrityError:
+        pass  # another request synced the same events at the same moment
+    with session_scope(engine) as session:
+        try:
+            predict_pending(session, predict, limit=50)
+        except Exception:
+            logger.info("imported messages wait for a prediction: the assistant is not answering")
+    with session_scope(engine) as session:
+        page = list_inbox(session, query, user_id=user_id, references=references)
+        page["skipped"] = skipped_events(session)
+    return page

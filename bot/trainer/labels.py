@@ -31,11 +31,17 @@ def _entities(value, text: str) -> str:
     return json.dumps(clean)
 
 
+def _message_number(key: str) -> Optional[int]:
+    return int(key) if key.isascii() and key.isdigit() and len(key) <= 12 else None
+
+
 def set_labels(session: Session, *, keys: Iterable[str], user_id: int, now: datetime, known_intents: Iterable[str],
                intent=_UNSET, angry=_UNSET, spam=_UNSET, entities=_UNSET) -> int:
-    """The trainer's label on each text, changing only what is given; returns how many texts were labelled."""
-    keys = list(dict.fromkeys(keys))
-    if not keys:
+    """The trainer's label on each text, changing only what is given; returns how many texts were labelled.
+    `keys` are the inbox's row keys (the number of a message with that text): the texts themselves may
+    hold personal data and never leave the desk."""
+    row_keys = list(dict.fromkeys(str(key) for key in keys))
+    if not row_keys:
         raise LabelError("select at least one message")
     if intent is not _UNSET and intent is not None and intent not in set(known_intents):
         raise LabelError(f"unknown intent {intent!r}")
@@ -43,11 +49,15 @@ def set_labels(session: Session, *, keys: Iterable[str], user_id: int, now: date
         raise LabelError("angry must be true, false or null")
     if spam is not _UNSET and spam not in (True, False):
         raise LabelError("spam must be true or false")
-    texts = dict(session.execute(select(InboxMessage.text_key, InboxMessage.text)
-                                 .where(InboxMessage.text_key.in_(keys))).all())
-    missing = [key for key in keys if key not in texts]
-    if missing:
-        raise LabelError(f"{len(missing)} selected message(s) are not in the inbox")
+    numbers = [_message_number(key) for key in row_keys]
+    by_number = {number: (key, words) for number, key, words in session.execute(
+        select(InboxMessage.id, InboxMessage.text_key, InboxMessage.text)
+        .where(InboxMessage.id.in_([n for n in numbers if n is not None])))}
+    unknown = sum(1 for number in numbers if number not in by_number)
+    if unknown:
+        raise LabelError(f"{unknown} selected message(s) are not in the inbox")
+    texts = dict(by_number.values())
+    keys = list(dict.fromkeys(key for key, _ in by_number.values()))
     if entities is not _UNSET and len(keys) > 1:
         raise LabelError("mark entities on one message at a time")
     existing = {label.text_key: label for label in session.execute(
