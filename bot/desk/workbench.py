@@ -8,20 +8,17 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from aiohttp import web
-from sqlalchemy import text as sql
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
-from bot.chat.events import transcript
 from bot.db import session_scope
 from bot.desk.blocking import in_thread
 from bot.desk.routing import TRAINERS, Routes, install
 from bot.db.models import Role
-from bot.orders.masking import mask_personal_data
 from bot.trainer.evaluation import latest_reports
 from bot.trainer.export import export_labels
 from bot.trainer.importing import ImportError_, import_messages
-from bot.trainer.inbox import InboxQuery, list_inbox, predict_pending, sync_from_tracker_store
+from bot.trainer.conversations import conversation_for_trainer
+from bot.trainer.inbox import InboxQuery, inbox_page
 from bot.trainer.labels import LabelError, labelled_texts, set_labels
 from bot.trainer.paths import TrainingPaths
 
@@ -54,19 +51,6 @@ def add_workbench_routes(app: web.Application, *, engine: Engine, rasa, paths: T
         except Exception:  # the assistant is down: the message waits for a prediction
             return None
 
-    def refresh_inbox() -> None:
-        """New chat messages from the tracker store, and predictions for imports that lack one."""
-        try:
-            with session_scope(engine) as session:
-                sync_from_tracker_store(session)
-        except IntegrityError:
-            pass  # another request synced the same events at the same moment
-        with session_scope(engine) as session:
-            try:
-                predict_pending(session, rasa.parse, limit=50)
-            except Exception:
-                logger.info("imported messages wait for a prediction: the assistant is not answering")
-
     async def page(request):
         return web.FileResponse(STATIC / "workbench.html")
 
@@ -87,31 +71,18 @@ def add_workbench_routes(app: web.Application, *, engine: Engine, rasa, paths: T
                                page=int(q.get("page", "0") or 0))
         except ValueError:
             return _error(400, "dates are YYYY-MM-DD and page is a number")
-        await in_thread(refresh_inbox)
-        with session_scope(engine) as session:
-            return web.json_response(list_inbox(session, query, user_id=request["user"]["id"]))
+        # Syncs new chat messages first; rows name conversations by opaque reference, never by id.
+        return web.json_response(await in_thread(inbox_page, engine, query, user_id=request["user"]["id"],
+                                                 predict=rasa.parse))
 
     async def api_conversation(request):
         refused = trainer_only(request)
         if refused is not None:
             return refused
-        conversation_id = request.match_info["conversation_id"]
-        with session_scope(engine) as session:
-            try:
-                rows = session.execute(sql("SELECT data FROM events WHERE sender_id = :id ORDER BY id"),
-                                       {"id": conversation_id}).scalars().all()
-            except Exception:
-                rows = []
-        events = []
-        for data in rows:
-            try:
-                events.append(json.loads(data))
-            except ValueError:
-                continue
-        lines = [{**line, "text": mask_personal_data(line["text"])} for line in transcript({"events": events})]
-        if not lines:
-            return _error(404, "no conversation with that id (imported messages have none)")
-        return web.json_response({"conversation_id": conversation_id, "transcript": lines})
+        view = await in_thread(conversation_for_trainer, engine, request.match_info["reference"])
+        if view is None:
+            return _error(404, "no conversation with that reference (imported messages have none)")
+        return web.json_response(view)
 
     async def api_labels(request):
         refused = trainer_only(request)
@@ -195,7 +166,7 @@ def add_workbench_routes(app: web.Application, *, engine: Engine, rasa, paths: T
     routes = Routes()
     for method, path, handler in (
             ("GET", "/workbench", page), ("GET", "/api/intents", api_intents), ("GET", "/api/inbox", api_inbox),
-            ("GET", "/api/inbox/conversations/{conversation_id}", api_conversation),
+            ("GET", "/api/inbox/conversations/{reference}", api_conversation),
             ("POST", "/api/labels", api_labels), ("POST", "/api/export", api_export),
             ("GET", "/api/reports", api_reports), ("GET", "/api/reports/{folder}/{name}", report_image)):
         routes.add(method, path, handler, roles=TRAINERS)
