@@ -1,5 +1,6 @@
 """What every action needs: the knowledge base, the database, today's date, the shopper's text."""
-from datetime import date
+import hashlib
+from datetime import date, datetime
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
@@ -7,6 +8,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.chat.identity import verified_email
+from bot.chat.limits import CLIENT_METADATA_KEY
 from bot.knowledge import Answer, Knowledge, get_knowledge
 from bot.settings import get_settings
 
@@ -20,6 +22,10 @@ def knowledge() -> Knowledge:
 
 def today() -> date:
     return date.today()
+
+
+def utcnow() -> datetime:
+    return datetime.utcnow()
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -43,9 +49,33 @@ def message_metadata(tracker: Tracker) -> Dict[str, Any]:
     return {}
 
 
+def client_of(tracker: Tracker) -> str:
+    """Who is asking, for limits that hold across conversations: the network address our input channel
+    wrote into the metadata (it overwrites whatever the client sent), else the conversation itself."""
+    client = message_metadata(tracker).get(CLIENT_METADATA_KEY)
+    if isinstance(client, str) and client:
+        return client
+    return f"conversation:{tracker.sender_id}"
+
+
 def signed_in_email(tracker: Tracker) -> Optional[str]:
     """The customer's email when the shop vouched for them with a validly signed identity token."""
     return verified_email(message_metadata(tracker).get("identity"), secret=get_settings().identity_secret)
+
+
+def identity_key(tracker: Tracker) -> str:
+    """Who the shop says the shopper is, as a short key: a verification holds only for the same identity,
+    so the next person signing in on a shared computer does not inherit someone else's verified order."""
+    email = signed_in_email(tracker)
+    return hashlib.sha256(email.encode()).hexdigest()[:16] if email else "anonymous"
+
+
+def verified_order_number(tracker: Tracker) -> Optional[str]:
+    """The order this shopper proved is theirs in the conversation, if the identity has not changed since."""
+    number = tracker.get_slot("verified_order")
+    if number and tracker.get_slot("verified_identity") == identity_key(tracker):
+        return number
+    return None
 
 
 def page_product(tracker: Tracker) -> Optional[str]:

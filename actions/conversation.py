@@ -5,7 +5,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions._context import knowledge, latest_intent, latest_text
+from actions._context import knowledge, latest_intent, latest_text, verified_order_number
 from actions.orders import confirm_cancellation
 
 
@@ -24,7 +24,7 @@ class ActionAnswerYesNo(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         pending = tracker.get_slot("pending_question")
         said_yes = latest_intent(tracker) == "affirm"
-        number = tracker.get_slot("verified_order")
+        number = verified_order_number(tracker)
         if pending == "cancel_order" and number:
             if said_yes:
                 confirm_cancellation(dispatcher, number)

@@ -8,10 +8,10 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions._context import contact_person, knowledge
+from actions._context import client_of, contact_person, knowledge
 from bot.chat.events import handoff_state
 from bot.db import session_scope
-from bot.handoff.queue import open_ticket, position_in_queue
+from bot.handoff.queue import is_flooding, open_ticket, position_in_queue
 from bot.handoff.summary import build_summary, peak_anger
 
 logger = logging.getLogger(__name__)
@@ -31,10 +31,17 @@ class ActionHandoff(Action):
         score, level = peak_anger(tracker.events)
         summary = build_summary(tracker.events, tracker.slots)
         moment = now()
+        client = client_of(tracker)
         try:
             with session_scope() as session:
+                if is_flooding(session, conversation_id=tracker.sender_id, client=client,
+                               now=moment.replace(tzinfo=None)):
+                    logger.warning("ticket limit reached for a client; %s gets the team's contacts", tracker.sender_id)
+                    contact_person(dispatcher)
+                    return [SlotSet("handoff_reason", None), SlotSet("pending_question", None)]
                 ticket = open_ticket(session, conversation_id=tracker.sender_id, reason=reason, peak_anger=score,
-                                     peak_level=level, summary=summary, now=moment.replace(tzinfo=None))
+                                     peak_level=level, summary=summary, now=moment.replace(tzinfo=None),
+                                     client=client)
                 position = position_in_queue(session, ticket)
         except SQLAlchemyError:
             logger.exception("ticket queue unavailable; giving the shopper the team's contacts instead")

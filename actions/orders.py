@@ -9,14 +9,16 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from actions._context import knowledge, latest_intent, send, signed_in_email, today
+from actions._context import (client_of, identity_key, knowledge, latest_intent, send, signed_in_email, today, utcnow,
+                              verified_order_number)
 from actions.knowledge import KNOWLEDGE_INTENTS, answer_for
 from bot.db import session_scope
 from bot.orders.cancellation import CancelOutcome, can_cancel, cancel_order
 from bot.orders.lookup import OrderView, customer_orders, find_order_view, owned_by
 from bot.orders.numbers import explicit_order_number, normalize_order_number
 from bot.orders.status_reply import describe, describe_other_orders
-from bot.orders.verification import Verification, is_locked, verify
+from bot.orders.throttle import locked_until
+from bot.orders.verification import MAX_FAILED_VERIFICATIONS, Verification, is_locked, verify
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -65,7 +67,7 @@ def in_database(dispatcher: CollectingDispatcher, work: Callable[[Session], T], 
 
 def _verified_number(tracker: Tracker) -> Optional[str]:
     number = tracker.get_slot("order_number")
-    if number and tracker.get_slot("verification") == VERIFIED and tracker.get_slot("verified_order") == number:
+    if number and tracker.get_slot("verification") == VERIFIED and verified_order_number(tracker) == number:
         return number
     return None
 
@@ -98,7 +100,7 @@ class _OrderSlotValidation:
             if not answered_side_question(dispatcher, tracker):
                 dispatcher.utter_message(response="utter_order_number_format")
             return {"order_number": None}
-        if number == tracker.get_slot("verified_order"):
+        if number == verified_order_number(tracker):
             return {"order_number": number}
         email = signed_in_email(tracker)
         if email:
@@ -110,7 +112,17 @@ class _OrderSlotValidation:
             except DatabaseDown:
                 return {"order_number": None}
             if owned:
-                return {"order_number": number, "verification": VERIFIED, "verified_order": number}
+                return {"order_number": number, "verification": VERIFIED, "verified_order": number,
+                        "verified_identity": identity_key(tracker)}
+        # A client or an order number locked in an earlier conversation is not asked for an email again.
+        try:
+            locked = in_database(dispatcher, lambda session: locked_until(
+                session, order_number=number, client=client_of(tracker), now=utcnow()), "lock check")
+        except DatabaseDown:
+            return {"order_number": None}
+        if locked is not None:
+            return {"order_number": number, "verification": None,
+                    "verification_failures": float(MAX_FAILED_VERIFICATIONS)}
         return {"order_number": number, "verification": None}
 
     def validate_verification(self, slot_value: Any, dispatcher: CollectingDispatcher,
@@ -118,21 +130,21 @@ class _OrderSlotValidation:
         number = tracker.get_slot("order_number")
         if not number:
             return {"verification": None}
-        if slot_value == VERIFIED and tracker.get_slot("verified_order") == number:
+        if slot_value == VERIFIED and verified_order_number(tracker) == number:
             return {"verification": VERIFIED}  # re-validated when the other order form starts
         other_number = explicit_order_number(str(slot_value or ""))
         if other_number and other_number != number:
             # The shopper corrected the order number instead of answering; that is no failed attempt.
             return {"order_number": other_number, "verification": None}
-        failures = int(tracker.get_slot("verification_failures") or 0)
         answer = str(slot_value or "")[:500]
+        client = client_of(tracker)
         try:
             result = in_database(dispatcher, lambda session: verify(session, number=number, answer=answer,
-                                                                     failures=failures), "verification")
+                                                                     client=client, now=utcnow()), "verification")
         except DatabaseDown:
             return {"verification": None}
         if result.outcome == Verification.verified:
-            return {"verification": VERIFIED, "verified_order": number}
+            return {"verification": VERIFIED, "verified_order": number, "verified_identity": identity_key(tracker)}
         if result.outcome == Verification.not_a_factor:
             leaving = exit_intent(tracker)
             if leaving:
@@ -205,7 +217,7 @@ class ActionOrderStatus(Action):
                   domain: Dict[Text, Any]) -> List[Dict[Text, Any]]:
         email = signed_in_email(tracker)
         if email and not tracker.get_slot("order_number") and not tracker.get_slot("order_form_exit"):
-            return signed_in_status(dispatcher, email)
+            return signed_in_status(dispatcher, email, identity_key(tracker))
         order, events = verified_order(dispatcher, tracker)
         if order is None:
             return events
@@ -220,7 +232,7 @@ def status_reply(dispatcher: CollectingDispatcher, order: OrderView) -> List[Dic
     return [SlotSet("pending_question", None)]
 
 
-def signed_in_status(dispatcher: CollectingDispatcher, email: str) -> List[Dict[Text, Any]]:
+def signed_in_status(dispatcher: CollectingDispatcher, email: str, identity: str) -> List[Dict[Text, Any]]:
     """A signed-in customer's latest order in full, and buttons for their other recent orders."""
     try:
         orders = in_database(dispatcher, lambda session: customer_orders(session, email=email), "customer orders")
@@ -236,7 +248,7 @@ def signed_in_status(dispatcher: CollectingDispatcher, email: str) -> List[Dict[
             {"title": order.number, "payload": f'/order_status{{"order_number": "{order.number}"}}'}
             for order in others])
     return events + [SlotSet("order_number", latest.number), SlotSet("verification", VERIFIED),
-                     SlotSet("verified_order", latest.number)]
+                     SlotSet("verified_order", latest.number), SlotSet("verified_identity", identity)]
 
 
 class ActionCheckCancellation(Action):

@@ -7,6 +7,9 @@ checks it once and keeps one validator; responses are validated exactly as befor
 errors.
 
     python -m bot serve-rasa --enable-api --model ... (the arguments of `rasa run`)
+
+It also makes a custom action that cannot run (the action server is down, times out or fails) end in an
+apology to the shopper instead of silence: Rasa 3.6 logs the failure and carries on without a word.
 """
 import sys
 from typing import List, Optional
@@ -34,8 +37,52 @@ def keep_one_action_response_validator() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
+# Said once per shopper message when custom actions fail; marked so that a second failure in the same
+# turn (Rasa predicts again after a failed action) does not repeat it.
+ACTIONS_DOWN_REPLY = ("Sorry, I can't look that up right now: part of our system is not answering. "
+                      "Please try again in a few minutes, or ask for a person.")
+FAULT_MARK = {"fault": "actions_unavailable"}
+
+
+def _apologised_this_turn(tracker) -> bool:
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, BotUttered) and (event.metadata or {}).get("fault") == FAULT_MARK["fault"]:
+            return True
+    return False
+
+
+def apologise_when_actions_fail() -> None:
+    import logging
+
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+    from rasa.shared.core.events import BotUttered
+    from rasa.shared.exceptions import RasaException
+
+    logger = logging.getLogger("bot.rasa_server")
+    run = RemoteAction.run
+
+    async def run_or_apologise(self, output_channel, nlg, tracker, domain):
+        try:
+            return await run(self, output_channel, nlg, tracker, domain)
+        except ActionExecutionRejection:
+            raise  # a form's normal "not my turn"; Rasa handles it
+        except RasaException:
+            logger.error("custom action %s failed for %s; the shopper gets an apology", self.name(),
+                         tracker.sender_id)
+            if _apologised_this_turn(tracker):
+                return []
+            return [BotUttered(ACTIONS_DOWN_REPLY, metadata=dict(FAULT_MARK))]
+
+    RemoteAction.run = run_or_apologise
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     keep_one_action_response_validator()
+    apologise_when_actions_fail()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", "run", *(sys.argv[1:] if argv is None else argv)]

@@ -8,6 +8,9 @@ shopper as two.
 """
 from typing import Any, Dict, List, Optional
 
+from bot.chat.limits import ENTRY_BUTTONS, TYPED_TEXT_KEY
+
+ENTRY_TITLES = {payload: set(titles) for payload, titles in ENTRY_BUTTONS.items()}
 AGENT_JOINED_TEXT = "{name} from our team has joined the chat."
 
 
@@ -55,12 +58,19 @@ def _buttons(event: Dict[str, Any]) -> List[Dict[str, str]]:
             for b in buttons if isinstance(b, dict)]
 
 
-def _shopper_text(event: Dict[str, Any]) -> str:
-    """What the shopper saw themselves send: a clicked button's title rather than its payload."""
+def _shopper_text(event: Dict[str, Any], offered: Dict[str, set]) -> str:
+    """What the shopper saw themselves send: a clicked button's title rather than its payload, but only
+    a title the assistant (or the widget's welcome) offered for that payload; `display_text` is the
+    client's word and proves nothing on its own. A typed "/..." that the channel read as words is shown
+    as typed."""
     text = event.get("text") or ""
-    shown = (event.get("metadata") or {}).get("display_text")
-    if text.startswith("/") and isinstance(shown, str) and shown.strip():
-        return shown.strip()[:200]
+    metadata = event.get("metadata") or {}
+    typed = metadata.get(TYPED_TEXT_KEY)
+    if isinstance(typed, str) and typed.strip():
+        return typed
+    shown = metadata.get("display_text")
+    if text.startswith("/") and isinstance(shown, str) and shown.strip() in offered.get(text.strip(), ()):
+        return shown.strip()
     return text
 
 
@@ -68,13 +78,16 @@ def transcript(tracker: Dict[str, Any]) -> List[Dict[str, Any]]:
     """Shopper, bot, agent and system messages of the tracker's current session, oldest first.
     Text is untrusted: escape it wherever it is shown."""
     lines: List[Dict[str, Any]] = []
+    offered: Dict[str, set] = dict(ENTRY_TITLES)
     for event in tracker.get("events") or []:
         kind = event.get("event")
         if kind == "session_started":
             lines = []
         elif kind == "user":
+            shopper_text = _shopper_text(event, offered)
+            offered = dict(ENTRY_TITLES)
             anger = (event.get("parse_data") or {}).get("anger") or {}
-            lines.append({"from": "shopper", "text": _shopper_text(event), "at": event.get("timestamp"),
+            lines.append({"from": "shopper", "text": shopper_text, "at": event.get("timestamp"),
                           "anger": anger.get("level", "none"), "cues": anger.get("cues", [])})
         elif kind == "bot":
             payload, metadata = _payload(event), event.get("metadata") or {}
@@ -86,6 +99,8 @@ def transcript(tracker: Dict[str, Any]) -> List[Dict[str, Any]]:
                     lines.append({"from": "system", "event": payload["event"], "text": str(payload["text"]),
                                   "at": event.get("timestamp"), "agent_name": payload.get("agent_name")})
             elif event.get("text"):
+                for button in _buttons(event):
+                    offered.setdefault(button["payload"].strip(), set()).add(button["title"].strip())
                 # Agent messages stored before they became custom payloads carry the agent in metadata.
                 sender = "agent" if metadata.get("agent_id") else "bot"
                 lines.append({"from": sender, "text": event["text"], "at": event.get("timestamp"),

@@ -164,6 +164,8 @@ class Ticket(Base):
     assigned_at = Column(DateTime, nullable=True)
     resolved_at = Column(DateTime, nullable=True)
     assigned_agent_id = Column(Integer, ForeignKey("users.id"), nullable=True, index=True)
+    # sha256 of the shopper's network address, for the limit on tickets per client (never shown).
+    client_key = Column(String(64), nullable=True, index=True)
 
     assigned_agent = relationship("User")
     notes = relationship("TicketNote", back_populates="ticket", order_by="TicketNote.id",
@@ -254,3 +256,19 @@ class SyncMark(Base):
 
     name = Column(String(40), primary_key=True)
     value = Column(Integer, nullable=False, default=0)
+
+
+class VerificationThrottle(Base):
+    """Failed order verifications counted on the server, per order number and per client, so that
+    neither a new conversation nor a new channel starts the count again (bot/orders/throttle.py)."""
+
+    __tablename__ = "verification_throttles"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_verification_throttle_scope_key"),)
+
+    id = Column(Integer, primary_key=True)
+    scope = Column(String(10), nullable=False)  # "order" or "client"
+    key = Column(String(64), nullable=False)  # sha256 of the order number or the client's address
+    failures = Column(Integer, nullable=False, default=0)
+    window_started_at = Column(DateTime, nullable=False)
+    locked_until = Column(DateTime, nullable=True)
+    locks = Column(Integer, nullable=False, default=0)  # each lock lasts twice as long as the one before

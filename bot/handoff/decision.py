@@ -44,6 +44,13 @@ class Thresholds:
 
 
 _NORMALISE = re.compile(r"[^a-z0-9 ]+")
+_MARKUP = re.compile(r"<[^>]*>|https?://\S+")
+
+
+def is_junk(text: str) -> bool:
+    """No words to understand: no letters, a single letter, or only markup and links. Not understanding
+    such messages is no reason to call a person (a script's junk must not fill the queue)."""
+    return sum(1 for character in _MARKUP.sub(" ", text or "") if character.isalpha()) < 2
 
 
 def _normalised(text: str) -> str:
@@ -58,7 +65,7 @@ def repeated(turns: Sequence[Turn], thresholds: Thresholds) -> bool:
     if latest.answering_form or not asked:
         return False
     if len(turns) >= thresholds.not_understood and all(
-            t.intent in NOT_UNDERSTOOD_INTENTS for t in turns[-thresholds.not_understood:]):
+            t.intent in NOT_UNDERSTOOD_INTENTS and not is_junk(t.text) for t in turns[-thresholds.not_understood:]):
         return True
     if latest.intent and latest.intent not in thresholds.excluded_intents:
         if sum(1 for t in asked if t.intent == latest.intent) >= thresholds.repeats:

@@ -1,7 +1,8 @@
 """The ticket queue: open a ticket for a handed-off conversation, order the queue, claim, resolve."""
+import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import List, Optional
 
 from sqlalchemy import func, select, update
@@ -9,6 +10,10 @@ from sqlalchemy.orm import Session
 
 from bot.db.models import OPEN_TICKET_STATUSES, Ticket, TicketStatus
 
+# A script that opens a thousand conversations must not fill the queue: one address gets this many
+# tickets per window; beyond it the shopper is given the team's email and phone instead.
+TICKETS_PER_CLIENT = 5
+TICKET_WINDOW = timedelta(hours=1)
 # Priority: anger first (the higher the peak, the sooner), then waiting time.
 ANGER_PRIORITY = {"furious": 3, "angry": 2, "annoyed": 1, "none": 0}
 
@@ -29,8 +34,25 @@ def priority_for(reason: str, peak_level: str) -> int:
     return ANGER_PRIORITY.get(peak_level, 0) + (1 if reason == "anger" else 0)
 
 
+def client_key(client: str) -> str:
+    return hashlib.sha256(client.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def tickets_from_client(session: Session, *, client: str, since: datetime) -> int:
+    """How many tickets the client (a network address) opened since `since`, across conversations."""
+    return session.execute(select(func.count()).select_from(Ticket).where(
+        Ticket.client_key == client_key(client), Ticket.created_at >= since)).scalar_one()
+
+
+def is_flooding(session, *, conversation_id: str, client: str, now: datetime) -> bool:
+    """The client already opened its share of tickets (a conversation with an open ticket keeps it)."""
+    if open_ticket_for(session, conversation_id) is not None:
+        return False
+    return tickets_from_client(session, client=client, since=now - TICKET_WINDOW) >= TICKETS_PER_CLIENT
+
+
 def open_ticket(session: Session, *, conversation_id: str, reason: str, peak_anger: float, peak_level: str,
-                summary: Summary, now: datetime) -> Ticket:
+                summary: Summary, now: datetime, client: Optional[str] = None) -> Ticket:
     """A new waiting ticket, or the conversation's open one (a shopper is queued once)."""
     existing = session.execute(
         select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN_TICKET_STATUSES))
@@ -39,7 +61,8 @@ def open_ticket(session: Session, *, conversation_id: str, reason: str, peak_ang
         return existing
     ticket = Ticket(conversation_id=conversation_id, reason=reason, peak_anger=int(round(peak_anger * 100)),
                     priority=priority_for(reason, peak_level), summary=summary.to_json(),
-                    status=TicketStatus.waiting, created_at=now)
+                    status=TicketStatus.waiting, created_at=now,
+                    client_key=client_key(client) if client else None)
     session.add(ticket)
     session.flush()
     return ticket

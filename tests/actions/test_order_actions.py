@@ -57,9 +57,11 @@ def test_right_postcode_verifies_and_status_is_told(app_database):
 
 
 def test_third_failure_locks_and_offers_a_person(app_database):
-    number, _, _ = order_of(app_database, OrderStatus.placed)
-    _, events = validate({"order_number": number, "verification": "no@example.com", "verification_failures": 2.0},
-                         "no@example.com")
+    number, email, _ = order_of(app_database, OrderStatus.placed)
+    # Each try in a conversation of its own: the count is kept on the server, not in the conversation.
+    for _ in range(2):
+        validate({"order_number": number, "verification": "no@example.com"}, "no@example.com")
+    _, events = validate({"order_number": number, "verification": "no@example.com"}, "no@example.com")
     slots = slot_events(events)
     assert slots["verification_failures"] == 3.0
     assert slots["requested_slot"] is None  # the form ends
@@ -69,6 +71,15 @@ def test_third_failure_locks_and_offers_a_person(app_database):
     messages, events = run(ActionAnswerYesNo(), tracker("yes", "affirm",
                                                         slots={"pending_question": "offer_human_verification"}))
     assert slot_events(events)["handoff_reason"] == "verification"
+
+
+def test_a_locked_order_number_ends_the_form_before_asking_again(app_database):
+    number, email, _ = order_of(app_database, OrderStatus.placed)
+    for _ in range(3):
+        validate({"order_number": number, "verification": "no@example.com"}, "no@example.com")
+    messages, events = validate({"order_number": number}, number)
+    assert slot_events(events)["verification_failures"] == 3.0 and slot_events(events)["requested_slot"] is None
+    assert "utter_verification_failed" not in texts(messages)
 
 
 def test_side_question_during_the_form_is_answered(app_database):
@@ -87,7 +98,8 @@ def test_typed_order_number_while_asked_for_email_is_a_correction(app_database):
 
 def test_late_order_offers_a_person(app_database):
     number, email, _ = order_of(app_database, OrderStatus.delayed)
-    slots = {"order_number": number, "verification": "verified", "verified_order": number}
+    slots = {"order_number": number, "verification": "verified", "verified_order": number,
+             "verified_identity": "anonymous"}
     messages, events = run(ActionOrderStatus(), tracker(slots=slots))
     assert "I'm sorry" in messages[0]["text"] and texts(messages)[1] == "utter_offer_person"
     pending = slot_events(events)["pending_question"]
@@ -112,7 +124,8 @@ def test_cancel_confirmed_then_done(app_database):
 
 def test_cancel_after_shipping_explains_returns(app_database):
     number, _, _ = order_of(app_database, OrderStatus.in_transit)
-    slots = {"order_number": number, "verification": "verified", "verified_order": number}
+    slots = {"order_number": number, "verification": "verified", "verified_order": number,
+             "verified_identity": "anonymous"}
     messages, _ = run(ActionCheckCancellation(), tracker(slots=slots))
     assert texts(messages) == ["utter_cancel_too_late"]
     assert "how_to_start" in messages[0]
@@ -122,7 +135,7 @@ def test_unverified_conversation_never_sees_an_order(app_database):
     number, _, _ = order_of(app_database, OrderStatus.in_transit)
     for action in (ActionOrderStatus(), ActionCheckCancellation()):
         messages, _ = run(action, tracker(slots={"order_number": number, "verification": "verified",
-                                                  "verified_order": "TS100002"}))
+                                                  "verified_order": "TS100002", "verified_identity": "anonymous"}))
         assert texts(messages) == ["utter_ask_order_number"]
 
 

@@ -107,3 +107,23 @@ def test_can_i_return_this_on_a_product_page_answers_for_that_product(app_databa
     # A product named in the message wins over the page; a made-up SKU is ignored.
     assert "Alpine Parka" in ask("can I return the alpine parka?", "TS-SNK-001")
     assert sneaker.name not in ask("can I return this?", "TS-XXX-999")
+
+
+def test_signing_in_on_a_shared_computer_forgets_an_anonymous_verification(app_database):
+    """Someone verified an order anonymously; the next person signs in on the same browser session.
+    Neither the order's status nor its cancellation is theirs."""
+    from actions.conversation import ActionAnswerYesNo
+    from actions.orders import ActionCheckCancellation
+
+    email, numbers, stranger_order = customer_with_orders(app_database)
+    slots = {"order_number": stranger_order, "verification": "verified", "verified_order": stranger_order,
+             "verified_identity": "anonymous"}
+    messages, _ = run(ActionCheckCancellation(), signed_tracker(token_for(email), "cancel my order", "cancel_order",
+                                                                slots=slots))
+    assert texts(messages) == ["utter_ask_order_number"]
+    messages, _ = run(ActionAnswerYesNo(), signed_tracker(token_for(email), "yes", "affirm",
+                                                          slots={**slots, "pending_question": "cancel_order"}))
+    assert "utter_cancelled" not in texts(messages)
+    with session_scope(app_database) as session:
+        assert session.execute(select(Order.status).where(Order.number == stranger_order)).scalar_one().value \
+            != "cancelled"

@@ -59,3 +59,10 @@ def test_anger_ladder(levels, reason):
 def test_thresholds_come_from_configuration():
     turns = asks(("refund", "ask_return_policy"), ("refund please", "ask_return_policy"))
     assert decide(turns, Thresholds(repeats=2)) == HandoffReason.repeated
+
+
+def test_junk_is_no_reason_to_call_a_person():
+    junk = asks(("???", "nlu_fallback"), ("1234567", "nlu_fallback"), ("<b></b> https://x.example/a", "nlu_fallback"))
+    assert decide(junk) is None
+    words = asks(("blorp", "nlu_fallback"), ("zzz qqq", "nlu_fallback"), ("fnord", "nlu_fallback"))
+    assert decide(words) == HandoffReason.repeated

@@ -35,12 +35,14 @@ def test_the_agent_message_reaches_the_widget_as_one_payload():
 
 def test_a_clicked_button_shows_its_title_and_buttons_are_kept():
     lines = transcript(tracker(
-        {"event": "bot", "text": "Which one?", "data": {"buttons": [{"title": "Harbor Chinos", "payload": "/x"}]}},
+        {"event": "bot", "text": "Which one?", "data": {"buttons": [
+            {"title": "Harbor Chinos", "payload": '/ask_return_policy{"product": "Harbor Chinos"}'}]}},
         {"event": "user", "text": '/ask_return_policy{"product": "Harbor Chinos"}',
          "metadata": {"display_text": "Harbor Chinos"}},
         {"event": "user", "text": "plain text", "metadata": {"display_text": "ignored for typed text"}},
     ))
-    assert lines[0]["buttons"] == [{"title": "Harbor Chinos", "payload": "/x"}]
+    assert lines[0]["buttons"] == [{"title": "Harbor Chinos",
+                                    "payload": '/ask_return_policy{"product": "Harbor Chinos"}'}]
     assert [line["text"] for line in lines[1:]] == ["Harbor Chinos", "plain text"]
 
 
@@ -59,3 +61,14 @@ def test_the_shopper_never_sees_anger_scores():
     lines = shopper_view(transcript(tracker(
         {"event": "user", "text": "useless!!", "parse_data": {"anger": {"level": "angry", "cues": ["!!"]}}})))
     assert lines == [{"from": "shopper", "text": "useless!!"}]
+
+
+def test_display_text_shows_only_a_title_the_assistant_offered_for_that_payload():
+    lines = transcript(tracker(
+        {"event": "bot", "text": "Which one?", "data": {"buttons": [{"title": "Harbor Chinos", "payload": "/a"}]}},
+        {"event": "user", "text": "/a", "metadata": {"display_text": "I am the shop owner, refund me"}},
+        {"event": "user", "text": "/b", "metadata": {"display_text": "Harbor Chinos"}},
+        {"event": "user", "text": "/order_status", "metadata": {"display_text": "Where is my order?"}},
+        {"event": "user", "text": "restart", "metadata": {"typed_text": "/restart"}},
+    ))
+    assert [line["text"] for line in lines[1:]] == ["/a", "/b", "Where is my order?", "/restart"]

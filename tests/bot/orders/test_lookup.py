@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
@@ -8,6 +8,8 @@ from bot.orders.lookup import find_verified_order
 from bot.orders.status_reply import describe
 from bot.orders.verification import MAX_FAILED_VERIFICATIONS, Verification, verify
 from tests.conftest import TODAY
+
+NOW = datetime(2026, 11, 23, 12, 0)
 
 
 def an_order(engine, status: OrderStatus):
@@ -38,23 +40,25 @@ def test_unknown_order_and_wrong_factor_look_the_same(engine):
 
 def test_three_failures_lock_verification(engine):
     number, email, _ = an_order(engine, OrderStatus.placed)
-    failures = 0
     with session_scope(engine) as session:
         for _ in range(MAX_FAILED_VERIFICATIONS - 1):
-            result = verify(session, number=number, answer="wrong@example.com", failures=failures)
+            result = verify(session, number=number, answer="wrong@example.com", client="198.51.100.7", now=NOW)
             assert result.outcome == Verification.mismatch
-            failures = result.failures
-        result = verify(session, number=number, answer="wrong@example.com", failures=failures)
+        result = verify(session, number=number, answer="wrong@example.com", client="198.51.100.7", now=NOW)
         assert result.outcome == Verification.locked
-        # locked even with the right email now
-        assert verify(session, number=number, answer=email, failures=result.failures).outcome == Verification.locked
+        # locked even with the right email now, and from another client too
+        assert verify(session, number=number, answer=email, client="203.0.113.9", now=NOW).outcome == \
+            Verification.locked
 
 
 def test_an_answer_without_email_or_postcode_costs_no_attempt(engine):
-    number, _, _ = an_order(engine, OrderStatus.placed)
+    number, email, _ = an_order(engine, OrderStatus.placed)
     with session_scope(engine) as session:
-        result = verify(session, number=number, answer="I don't know", failures=2)
-    assert result.outcome == Verification.not_a_factor and result.failures == 2
+        for _ in range(MAX_FAILED_VERIFICATIONS + 2):
+            result = verify(session, number=number, answer="I don't know", client="198.51.100.7", now=NOW)
+            assert result.outcome == Verification.not_a_factor
+        assert verify(session, number=number, answer=email, client="198.51.100.7", now=NOW).outcome == \
+            Verification.verified
 
 
 def test_late_order_reply_apologises_first(sqlite_engine):

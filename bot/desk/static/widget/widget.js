@@ -120,8 +120,9 @@
     messages: Array.isArray(stored.messages) ? stored.messages : [],
     handoff: stored.handoff || {status: "none"}
   };
-  // A different customer signed in, or the customer signed out: their conversation stays theirs.
-  var switchedCustomer = state.identity && state.identity !== identity;
+  // Any change of identity (another customer, signing out, or an anonymous shopper signing in) starts a
+  // new conversation: what was verified before belongs to whoever was at the keyboard then.
+  var switchedCustomer = state.identity !== identity;
   if (!/^web-[0-9a-f]{32}$/.test(state.sessionId || "") || switchedCustomer) {
     state = {sessionId: randomSessionId(), identity: identity, open: state.open, messages: [], handoff: {status: "none"}};
   }

@@ -1,0 +1,85 @@
+"""What a shopper's message may be before the assistant reads it: the rules every input channel applies.
+
+Pure functions over plain data, importable without Rasa; the channels (bot/chat/channels.py) apply them.
+"""
+import re
+from typing import Any, Dict, Iterable, Optional, Set
+
+# Longer messages are refused before NLU with a clear reply: a question to a shop's assistant fits in a
+# few sentences, and a 5 MB message once held every other shopper up for 14 seconds.
+MAX_MESSAGE_CHARS = 2000
+# The channels write the network address they saw into the message metadata under this key,
+# overwriting anything the client sent; limits that hold across conversations count per address.
+CLIENT_METADATA_KEY = "client"
+# Set by the channel when a typed "/..." was taken as text (the original is kept for the transcript).
+TYPED_TEXT_KEY = "typed_text"
+# The widget's own quick replies on its welcome message (offered before the conversation exists), with
+# the titles the widget shows for them in each of its languages (bot/desk/static/widget/widget.js).
+ENTRY_BUTTONS = {
+    "/order_status": ("Where is my order?", "Wo ist meine Bestellung?"),
+    "/ask_return_policy": ("Returns", "Rücksendung"),
+    "/ask_shipping": ("Shipping", "Versand"),
+    "/ask_sizing": ("Sizing", "Größen"),
+}
+ENTRY_PAYLOADS = frozenset(ENTRY_BUTTONS)
+PAYLOAD_PREFIX = "/"
+# Control characters other than tab and newline (PostgreSQL refuses NUL in text; the rest is noise).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+TOO_LONG_REPLY = (f"That message is too long for me to read (more than {MAX_MESSAGE_CHARS} characters). "
+                  "Could you put your question in a few sentences?")
+NOT_TEXT_REPLY = "I can only read text messages. What can I help you with?"
+
+
+def clean_text(value: Any) -> Optional[str]:
+    """The message as text the rest of the system can store and show: lone surrogates (invalid
+    Unicode) become U+FFFD and control characters are dropped. None when the value is not text."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return None
+    return _CONTROL.sub("", _SURROGATE.sub("\ufffd", value))
+
+
+def is_too_long(text: str) -> bool:
+    return len(text) > MAX_MESSAGE_CHARS
+
+
+def offered_payloads(events: Iterable[Dict[str, Any]]) -> Set[str]:
+    """The button payloads the assistant offered since the shopper's last message (tracker events as
+    dicts, oldest first): the only payloads a shopper may send next, besides the entry payloads."""
+    offered: Set[str] = set()
+    for event in events:
+        kind = event.get("event")
+        if kind in ("user", "session_started"):
+            offered = set()
+        elif kind == "bot":
+            data = event.get("data") or {}
+            for button in (data.get("buttons") or []) + (data.get("quick_replies") or []):
+                if isinstance(button, dict) and isinstance(button.get("payload"), str):
+                    offered.add(button["payload"].strip())
+    return offered
+
+
+def as_text(message: str, allowed: Set[str]) -> str:
+    """A message that starts with "/" is Rasa's syntax for an intent with entities; only payloads the
+    assistant offered pass as such. Anything else ("/restart", "/session_start", an injected entity)
+    is read as the words it contains."""
+    stripped = message.strip()
+    if not stripped.startswith(PAYLOAD_PREFIX) or stripped in allowed or stripped in ENTRY_PAYLOADS:
+        return message
+    while stripped.startswith(PAYLOAD_PREFIX):
+        stripped = stripped.lstrip(PAYLOAD_PREFIX).strip()
+    return stripped
+
+
+def trusted_metadata(metadata: Any, *, client: str, typed_text: Optional[str] = None) -> Dict[str, Any]:
+    """The client's metadata with what only the server may say written by the server."""
+    clean = dict(metadata) if isinstance(metadata, dict) else {}
+    clean.pop(TYPED_TEXT_KEY, None)
+    clean[CLIENT_METADATA_KEY] = client
+    if typed_text is not None:
+        clean[TYPED_TEXT_KEY] = typed_text
+        clean.pop("display_text", None)
+    return clean

@@ -1,0 +1,46 @@
+from bot.chat.limits import (CLIENT_METADATA_KEY, ENTRY_PAYLOADS, MAX_MESSAGE_CHARS, TYPED_TEXT_KEY, as_text,
+                             clean_text, is_too_long, offered_payloads, trusted_metadata)
+
+
+def test_invalid_unicode_and_control_characters_are_cleaned():
+    assert clean_text("\ud800 hi\x00") == "\ufffd hi"
+    assert clean_text("line\nnext\ttab") == "line\nnext\ttab"
+    assert clean_text(None) == ""
+    assert clean_text({"text": "hi"}) is None and clean_text(["hi"]) is None
+    assert clean_text("ünïcødé 👍") == "ünïcødé 👍"
+
+
+def test_the_cap():
+    assert not is_too_long("a" * MAX_MESSAGE_CHARS) and is_too_long("a" * (MAX_MESSAGE_CHARS + 1))
+
+
+def test_only_offered_payloads_stay_payloads():
+    events = [
+        {"event": "bot", "data": {"buttons": [{"title": "Old", "payload": "/old"}]}},
+        {"event": "user", "text": "harbor"},
+        {"event": "bot", "text": "Which one?", "data": {"buttons": [
+            {"title": "Harbor Chinos", "payload": '/inform{"product": "TS-PNT-002"}'}]}},
+    ]
+    offered = offered_payloads(events)
+    assert offered == {'/inform{"product": "TS-PNT-002"}'}
+    assert as_text('/inform{"product": "TS-PNT-002"}', offered) == '/inform{"product": "TS-PNT-002"}'
+    assert as_text("/old", offered) == "old"  # answered already: no longer offered
+    assert as_text("/restart", offered) == "restart"
+    assert as_text("  //session_start", offered) == "session_start"
+    assert as_text('/order_status{"order_number": "TS100004"}', offered) == 'order_status{"order_number": "TS100004"}'
+    assert all(as_text(payload, set()) == payload for payload in ENTRY_PAYLOADS)
+    assert as_text("where is my order?", set()) == "where is my order?"
+
+
+def test_a_new_session_forgets_what_was_offered():
+    events = [{"event": "bot", "data": {"buttons": [{"title": "A", "payload": "/a"}]}},
+              {"event": "session_started"}]
+    assert offered_payloads(events) == set()
+
+
+def test_the_server_writes_the_client_and_the_typed_text():
+    metadata = trusted_metadata({"client": "spoofed", "typed_text": "x", "page": {"product": "TS-JKT-001"},
+                                 "display_text": "Harbor"}, client="198.51.100.7", typed_text="/restart")
+    assert metadata[CLIENT_METADATA_KEY] == "198.51.100.7" and metadata[TYPED_TEXT_KEY] == "/restart"
+    assert "display_text" not in metadata and metadata["page"] == {"product": "TS-JKT-001"}
+    assert trusted_metadata("not a dict", client="c") == {CLIENT_METADATA_KEY: "c"}
