@@ -53,6 +53,7 @@ seed: install ## replace the orders in the database with the demo set
 	$(PY) -m bot seed
 
 test: install chromium ## run every test: knowledge base, unit, actions, real servers, Rasa stories, browser
+	$(PY) -m bot.audit
 	$(PY) -m bot check-kb
 	$(PY) -m bot train
 	$(PY) -m pytest
