@@ -1,4 +1,5 @@
 """Start the real action server and Rasa server for integration tests, on their own ports and database."""
+import hashlib
 import json
 import os
 import subprocess
@@ -15,6 +16,14 @@ from bot.settings import PROJECT_ROOT
 
 # At least 32 characters: the test environment refuses shorter secrets, as production does.
 TOKEN = "integration-test-token-0123456789abcdef"
+# The test Rasa server reads the client's address from this header, as it would behind a balancer that
+# sets it (Sanic's REAL_IP_HEADER), so that every test conversation can come from an address of its own.
+CLIENT_HEADER = "X-Real-IP"
+
+
+def address_of(sender: str) -> str:
+    digest = hashlib.sha256(sender.encode()).digest()
+    return f"10.{digest[0]}.{digest[1]}.{digest[2]}"
 
 
 @dataclass
@@ -25,17 +34,19 @@ class Servers:
     log_dir: Path
     desk_url: str = ""
 
-    def say(self, sender: str, message: str) -> List[dict]:
-        """One message over the REST channel; returns the bot's messages."""
-        return self.post("/webhooks/rest/webhook", {"sender": sender, "message": message})
+    def say(self, sender: str, message: str, client: Optional[str] = None) -> List[dict]:
+        """One message over the REST channel; returns the bot's messages. Each sender is a client of its
+        own (a network address derived from it, passed as the balancer would) unless `client` is given."""
+        return self.post("/webhooks/rest/webhook", {"sender": sender, "message": message},
+                         headers={CLIENT_HEADER: client or address_of(sender)})
 
     def texts(self, sender: str, message: str) -> List[str]:
         return [m.get("text", "") for m in self.say(sender, message)]
 
-    def post(self, path: str, body: dict, token: Optional[str] = None) -> dict:
+    def post(self, path: str, body: dict, token: Optional[str] = None, headers: Optional[dict] = None) -> dict:
         url = f"{self.rasa_url}{path}" + (f"?token={token}" if token else "")
         request = urllib.request.Request(url, data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"})
+                                         headers={"Content-Type": "application/json", **(headers or {})})
         with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
 
@@ -62,7 +73,8 @@ def running_servers(database_url: str, log_dir: Path, extra_env: Optional[dict] 
     train_if_changed()
     env = {**os.environ, "DATABASE_URL": database_url, "RASA_PORT": str(rasa_port),
            "ACTION_PORT": str(action_port), "DESK_PORT": str(desk_port), "RASA_TOKEN": TOKEN, "RASA_TELEMETRY_ENABLED": "false",
-           "PYTHONPATH": str(PROJECT_ROOT), "RASA_URL": f"http://127.0.0.1:{rasa_port}", **(extra_env or {})}
+           "PYTHONPATH": str(PROJECT_ROOT), "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+           "SANIC_REAL_IP_HEADER": CLIENT_HEADER.lower(), **(extra_env or {})}
     endpoints = log_dir / "endpoints.yml"
     subprocess.run([sys.executable, "-m", "bot", "render-endpoints", "--output", str(endpoints)],
                    env=env, cwd=PROJECT_ROOT, check=True)

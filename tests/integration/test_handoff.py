@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select
 from bot.db import session_scope
 from bot.db.models import Role, Ticket, TicketStatus
 from bot.desk.accounts import create_user
-from tests.integration.servers import TOKEN
+from tests.integration.servers import CLIENT_HEADER, TOKEN, address_of
 
 pytestmark = pytest.mark.integration
 
@@ -52,7 +52,8 @@ class Shopper:
         self.received.append(data)
 
     async def connect(self):
-        await self.client.connect(self.url, transports=["websocket"], socketio_path="/socket.io")
+        await self.client.connect(self.url, transports=["websocket"], socketio_path="/socket.io",
+                                  headers={CLIENT_HEADER: address_of(self.session_id)})
         await self.client.emit("session_request", {"session_id": self.session_id})
         await asyncio.sleep(0.5)
 
