@@ -5,7 +5,7 @@ import logging
 from typing import Any, Optional
 
 from aiohttp import web
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ async def json_errors(request: web.Request, handler):
         headers = {name: value for name, value in exc.headers.items()
                    if name.lower() not in ("content-type", "content-length")}
         return web.json_response({"error": (exc.reason or "error").lower()}, status=exc.status, headers=headers)
-    except OperationalError:
+    except (OperationalError, InternalError):  # unreachable, locked, read-only, disk full
         logger.exception("database error on %s %s", request.method, request.path)
         return error(503, "the database is not available; try again shortly")
     except Exception:
