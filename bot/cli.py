@@ -37,13 +37,20 @@ def _seed(args) -> int:
 
 
 def _init_db(args) -> int:
-    """Create the tables and seed only when the database has no orders yet (keeps real data)."""
+    """Upgrade the schema through the migrations (a database made before them is adopted with its
+    rows), then seed only when the database has no orders yet (keeps real data)."""
     from sqlalchemy import func, select
+    from sqlalchemy.exc import SQLAlchemyError
 
-    from bot.db import Order, create_schema, get_engine, session_scope
+    from bot.db import Order, get_engine, session_scope
+    from bot.db.migrations import MigrationError, upgrade
 
     engine = get_engine(args.database_url)
-    create_schema(engine)
+    try:
+        print(upgrade(engine).describe())
+    except (MigrationError, SQLAlchemyError) as error:
+        print(f"database not upgraded: {error}", file=sys.stderr)
+        return 1
     with session_scope(engine) as session:
         count = session.execute(select(func.count(Order.id))).scalar_one()
     if count:

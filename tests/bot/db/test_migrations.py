@@ -1,0 +1,203 @@
+"""The migrations, on SQLite and PostgreSQL: from an empty database they build exactly the models' schema
+(so a model changed without a revision fails here), a database made before migrations keeps its rows,
+Rasa's table in the same database is never touched, and each revision downgrades."""
+import threading
+import uuid
+from datetime import datetime
+
+import pytest
+from sqlalchemy import MetaData, Table, create_engine, func, inspect, insert, select, table, text
+from sqlalchemy.engine import make_url
+
+from bot.cli import main as cli_main
+from bot.db import create_schema, get_engine, session_scope
+from bot.db.migrations import (BASELINE, VERSION_TABLE, UpgradeResult, current_revision, describe_difference,
+                               downgrade, head_revision, migration_connection, schema_differences, upgrade)
+from bot.db.models import Base, Order, OrderStatus
+from tests.conftest import POSTGRES_URL
+
+BASELINE_TABLES = {"customers", "orders", "order_lines", "shipments", "tracking_events", "users", "tickets",
+                   "ticket_notes", "desk_sessions", "inbox_messages", "labels", "sync_marks"}
+
+
+@pytest.fixture()
+def sqlite_blank(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'blank.db'}", future=True)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def postgres_blank():
+    """A private, empty PostgreSQL database, dropped afterwards."""
+    name = f"sf_migrations_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_engine(make_url(POSTGRES_URL).set(database=name), future=True)
+    yield engine
+    engine.dispose()
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def blank(request):
+    return request.getfixturevalue(f"{request.param}_blank")
+
+
+def differences(engine):
+    with engine.connect() as connection:
+        return [describe_difference(d) for d in schema_differences(connection)]
+
+
+def revision(engine):
+    with engine.connect() as connection:
+        return current_revision(connection)
+
+
+def tables(engine):
+    return set(inspect(engine).get_table_names())
+
+
+def add_rasa_tracker_table(engine):
+    """Rasa's SQL tracker store's own table, made by Rasa's own declaration, with one event in it."""
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    SQLTrackerStore.Base.metadata.create_all(engine)
+    with engine.begin() as connection:
+        connection.execute(insert(SQLTrackerStore.SQLEvent.__table__).values(
+            sender_id="shopper-1", type_name="user", timestamp=1.0, intent_name="greet", data='{"text": "hi"}'))
+
+
+def made_before_migrations(engine, template_path):
+    """A database as create_all made it before migrations: the baseline's tables without a version
+    table, holding the demo orders (copied from the seeded template) and a desk user with a ticket."""
+    upgrade(engine, BASELINE)
+    with engine.begin() as connection:
+        connection.execute(text(f"DROP TABLE {VERSION_TABLE}"))
+    source = create_engine(f"sqlite:///{template_path}", future=True)
+    with source.connect() as reading, engine.begin() as writing:
+        for name in ("customers", "orders", "order_lines", "shipments", "tracking_events"):
+            target = Table(name, MetaData(), autoload_with=writing)
+            # Only the columns the baseline has: later revisions may add some to the models.
+            origin = Table(name, MetaData(), autoload_with=reading)
+            rows = reading.execute(select(*[origin.c[column.name] for column in target.columns])).mappings()
+            writing.execute(target.insert(), [dict(row) for row in rows])
+        now = datetime(2026, 11, 23, 9, 0)
+        writing.execute(text("INSERT INTO users (id, email, name, password_hash, role, active, created_at) "
+                             "VALUES (1, 'ana@shop.example', 'Ana', 'x', 'agent', 1, :now)"), {"now": now})
+        writing.execute(text("INSERT INTO tickets (id, conversation_id, reason, peak_anger, priority, summary, "
+                             "status, created_at, assigned_agent_id) VALUES (1, 'c1', 'asked', 0, 0, '{}', "
+                             "'assigned', :now, 1)"), {"now": now})
+        writing.execute(text("INSERT INTO ticket_notes (id, ticket_id, author_id, text, created_at) "
+                             "VALUES (1, 1, 1, 'called back', :now)"), {"now": now})
+    source.dispose()
+
+
+def row_counts(engine, names):
+    with engine.connect() as connection:
+        return {name: connection.execute(select(func.count()).select_from(table(name))).scalar_one()
+                for name in names}
+
+
+def test_upgrade_from_empty_builds_exactly_the_models_and_leaves_rasa_table_alone(blank):
+    add_rasa_tracker_table(blank)
+
+    result = upgrade(blank)
+
+    assert result == UpgradeResult(before=None, after=head_revision())
+    assert differences(blank) == [], "models changed without a migration: python -m bot.db.migrations " \
+                                     "revision -m \"...\" --autogenerate"
+    assert tables(blank) == set(Base.metadata.tables) | {VERSION_TABLE, "events"}
+    assert upgrade(blank).describe() == f"schema: at revision {head_revision()}, nothing to do"
+    # Every revision steps back, down to nothing of ours; Rasa's events stay.
+    from alembic.script import ScriptDirectory
+
+    from bot.db.migrations import alembic_config
+
+    for script in ScriptDirectory.from_config(alembic_config()).walk_revisions():
+        downgrade(blank, script.down_revision or "base")
+        assert revision(blank) == script.down_revision
+    assert tables(blank) == {"events", VERSION_TABLE}
+    assert row_counts(blank, ["events"]) == {"events": 1}
+
+
+def test_database_made_before_migrations_is_adopted_by_init_db_with_its_rows(blank, sqlite_template, capsys):
+    made_before_migrations(blank, sqlite_template)
+    with blank.begin() as connection:
+        connection.execute(text("UPDATE orders SET status = 'cancelled' WHERE number = 'TS100001'"))
+    before = row_counts(blank, BASELINE_TABLES)
+    assert before["orders"] == 330 and before["ticket_notes"] == 1
+
+    url = blank.url.render_as_string(hide_password=False)
+    try:
+        assert cli_main(["init-db", "--database-url", url]) == 0
+    finally:
+        get_engine(url).dispose()  # the command's engine, kept per URL
+
+    out = capsys.readouterr().out
+    assert "adopted 12 existing tables" in out and "database ready: 330 orders" in out  # not seeded again
+    assert revision(blank) == head_revision()
+    assert differences(blank) == []
+    assert row_counts(blank, BASELINE_TABLES) == before
+    with session_scope(blank) as session:
+        order = session.execute(select(Order).where(Order.number == "TS100001")).scalar_one()
+        assert order.status is OrderStatus.cancelled and order.lines and order.customer.email
+    # On SQLite a downgrade may rebuild a table by copying it: the rows that refer to it stay.
+    downgrade(blank, BASELINE)
+    assert row_counts(blank, BASELINE_TABLES) == before
+
+
+def test_database_of_an_older_version_gets_the_tables_it_lacked(blank, sqlite_template):
+    made_before_migrations(blank, sqlite_template)
+    with blank.begin() as connection:  # as before the trainer workbench
+        for name in ("labels", "inbox_messages", "sync_marks"):
+            connection.execute(text(f"DROP TABLE {name}"))
+
+    upgrade(blank)
+
+    assert differences(blank) == []
+    assert row_counts(blank, ["orders", "tickets", "labels"]) == {"orders": 330, "tickets": 1, "labels": 0}
+
+
+def test_create_schema_on_an_empty_database_is_stamped_with_the_newest_revision(blank):
+    create_schema(blank)
+    assert revision(blank) == head_revision()
+    assert differences(blank) == []
+    create_schema(blank)  # and again: nothing to do
+    assert revision(blank) == head_revision()
+
+
+def test_two_processes_upgrading_at_once_both_succeed(blank):
+    """Servers that start together each bring the schema up; the second waits for the first."""
+    url = blank.url.render_as_string(hide_password=False)
+    errors, results = [], []
+
+    def run():
+        engine = create_engine(url, future=True)
+        try:
+            results.append(upgrade(engine))
+        except Exception as error:  # collected for the assertion below
+            errors.append(error)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(result.before or "" for result in results) == ["", head_revision()]
+    assert differences(blank) == []
+
+
+def test_a_failed_migration_leaves_nothing_behind(sqlite_blank):
+    """pysqlite on its own would commit each CREATE at once; the migration connection does not."""
+    with pytest.raises(RuntimeError):
+        with migration_connection(sqlite_blank) as connection:
+            connection.execute(text("CREATE TABLE half_done (id INTEGER PRIMARY KEY)"))
+            raise RuntimeError("a later step failed")
+    assert "half_done" not in tables(sqlite_blank)
