@@ -1,6 +1,6 @@
 // The trainer workbench. Shopper text is inserted with textContent only, never as HTML.
 const $ = (id) => document.getElementById(id);
-const state = {rows: [], current: 0, selected: new Set(), page: 0, total: 0, pageSize: 50, intents: [], me: null};
+const state = {rows: [], current: 0, selected: new Set(), page: 0, total: 0, pageSize: 50, skipped: 0, intents: [], me: null};
 
 async function api(path, options = {}) {
   const headers = {"X-Requested-With": "desk", ...(options.headers || {})};
@@ -46,6 +46,7 @@ async function load() {
     state.rows = body.rows;
     state.total = body.total;
     state.pageSize = body.page_size;
+    state.skipped = body.skipped || 0;
     state.current = Math.min(state.current, Math.max(state.rows.length - 1, 0));
     render();
   } catch (error) { showError(error); }
@@ -94,8 +95,8 @@ function rowElement(row, index) {
   if (row.count > 1) facts.append(el("span", `x${row.count}`, "count"), " ");
   if (row.handed_off) facts.append(el("span", "handed off", "handed"), " ");
   facts.append(el("small", `${row.source}, last ${row.last_seen.slice(0, 16).replace("T", " ")}`));
-  if (row.conversation_id && row.source === "chat") {
-    facts.append(" ", button("Conversation", () => openConversation(row.conversation_id)));
+  if (row.conversation) {
+    facts.append(" ", button("Conversation", () => openConversation(row.conversation)));
   }
   message.append(facts);
 
@@ -137,7 +138,8 @@ function rowElement(row, index) {
 
 function render() {
   $("rows").replaceChildren(...state.rows.map(rowElement));
-  $("total").textContent = `(${state.total} distinct messages)`;
+  const skipped = state.skipped ? `; ${state.skipped} unreadable chat messages skipped (see the desk log)` : "";
+  $("total").textContent = `(${state.total} distinct messages${skipped})`;
   const pages = Math.max(Math.ceil(state.total / state.pageSize), 1);
   $("page").textContent = `page ${state.page + 1} of ${pages}`;
   $("prev").disabled = state.page === 0;
@@ -193,17 +195,18 @@ document.addEventListener("keydown", (event) => {
     label(keys, {spam: true});
   } else if (event.key === "x" && row) {
     toggle(row.key);
-  } else if (event.key === "v" && row && row.conversation_id && row.source === "chat") {
-    openConversation(row.conversation_id);
+  } else if (event.key === "v" && row && row.conversation) {
+    openConversation(row.conversation);
   } else {
     return;
   }
   event.preventDefault();
 });
 
-async function openConversation(conversationId) {
+// `reference` is an opaque name the desk gives the conversation: the shopper's session id never reaches this page.
+async function openConversation(reference) {
   try {
-    const body = await api(`/api/inbox/conversations/${encodeURIComponent(conversationId)}`);
+    const body = await api(`/api/inbox/conversations/${encodeURIComponent(reference)}`);
     $("conversation").replaceChildren(...body.transcript.map((line) => {
       const div = el("div", null, `line ${line.from}`);
       div.append(el("span", line.from === "agent" ? (line.agent_name || "agent") : line.from, "who"), el("span", line.text));
