@@ -66,6 +66,13 @@ class Shopper:
         await asyncio.sleep(1.5)
         return [m.get("text", "") for m in self.received[before:]]
 
+    async def wait_for_handoff_state(self, timeout=30):
+        for _ in range(int(timeout * 10)):
+            if any(m.get("event") == "handoff" for m in self.received):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"no handoff state; got {self.received}")
+
     async def wait_for(self, fragments, timeout=30, start=0):
         """Until a message contains one of `fragments` (a string or a tuple of strings)."""
         fragments = (fragments,) if isinstance(fragments, str) else fragments
@@ -109,6 +116,7 @@ def test_repeat_three_times_then_agent_takes_over_and_hands_back(servers, agent)
             # The test servers' team is on duty around the clock: the shopper hears their place.
             replies = await shopper.say("When will i get my refund", wait_for="in the queue")
             assert any("you're number" in r for r in replies)
+            await shopper.wait_for_handoff_state()  # sent after the words; it belongs to this turn
             ticket_id, reason, status = ticket_for(servers, shopper.session_id)
             assert reason == "repeated" and status == TicketStatus.waiting
 
