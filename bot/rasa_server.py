@@ -11,6 +11,7 @@ errors.
 It also makes a custom action that cannot run (the action server is down, times out or fails) end in an
 apology to the shopper instead of silence: Rasa 3.6 logs the failure and carries on without a word.
 """
+import os
 import sys
 from typing import List, Optional
 
@@ -37,6 +38,7 @@ def keep_one_action_response_validator() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
+MAX_REQUEST_BYTES = 1024 * 1024
 # Said once per shopper message when custom actions fail; marked so that a second failure in the same
 # turn (Rasa predicts again after a failed action) does not repeat it.
 ACTIONS_DOWN_REPLY = ("Sorry, I can't look that up right now: part of our system is not answering. "
@@ -83,6 +85,9 @@ def apologise_when_actions_fail() -> None:
 def main(argv: Optional[List[str]] = None) -> int:
     keep_one_action_response_validator()
     apologise_when_actions_fail()
+    # Sanic reads SANIC_* settings from the environment when Rasa creates its app. A shopper's message
+    # is capped at a few KB by the channels; a request body of over 1 MB is refused before it is read.
+    os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", "run", *(sys.argv[1:] if argv is None else argv)]

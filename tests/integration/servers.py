@@ -96,7 +96,9 @@ def running_servers(database_url: str, log_dir: Path, extra_env: Optional[dict] 
         if not ready or any(p.poll() is not None for p in processes):
             logs = "\n".join((log_dir / f"{n}.log").read_text()[-3000:] for n in commands)
             raise RuntimeError(f"servers did not start:\n{logs}")
-        yield Servers(f"http://127.0.0.1:{rasa_port}", action_port, env, log_dir, f"http://127.0.0.1:{desk_port}")
+        running = Servers(f"http://127.0.0.1:{rasa_port}", action_port, env, log_dir, f"http://127.0.0.1:{desk_port}")
+        running.processes = dict(zip(commands, processes))
+        yield running
     finally:
         for process in processes:
             process.terminate()
