@@ -103,7 +103,7 @@ def test_a_successful_login_clears_the_accounts_failures(agent, knowledge, tmp_p
 
 
 def test_hashing_leaves_the_event_loop_free(agent, knowledge, tmp_path, monkeypatch):
-    """While a password is being hashed the desk still answers: the hash holds until /health/live has
+    """While a password is being hashed the desk still answers: the hash holds until /health has
     answered, which can only happen if the hash is not running on the event loop (if it were, the wait
     would run out and the login would report it)."""
     started, health_answered = threading.Event(), threading.Event()
@@ -120,7 +120,7 @@ def test_hashing_leaves_the_event_loop_free(agent, knowledge, tmp_path, monkeypa
         loop = asyncio.get_running_loop()
         logging_in = asyncio.ensure_future(login(client, AGENT, PASSWORD))
         assert await loop.run_in_executor(None, started.wait, 20)
-        health = await client.get("/health/live")
+        health = await client.get("/health")
         assert health.status == 200
         health_answered.set()
         assert (await logging_in).status == 200
