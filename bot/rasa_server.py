@@ -8,7 +8,8 @@ errors.
 
     python -m bot serve-rasa --enable-api --model ... (the arguments of `rasa run`)
 
-It also makes a custom action that cannot run (the action server is down, times out or fails) end in an
+It also makes a failing tracker store an error the shopper hears about (Rasa would carry on with an
+empty in-memory conversation and keep nothing), and a custom action that cannot run (the action server is down, times out or fails) end in an
 apology to the shopper instead of silence: Rasa 3.6 logs the failure and carries on without a word.
 """
 import os
@@ -82,9 +83,32 @@ def apologise_when_actions_fail() -> None:
     RemoteAction.run = run_or_apologise
 
 
+class TrackerStoreUnavailable(Exception):
+    """The conversation could not be read or saved; the channel tells the shopper (bot/chat/channels.py)."""
+
+
+def surface_tracker_store_errors() -> None:
+    """Rasa wraps the tracker store in a fail-safe one that, on any error, logs and carries on with an
+    empty in-memory tracker: the shopper is answered as a stranger and nothing they type is saved. We
+    would rather say so: the error is logged and raised, and the channel apologises."""
+    import logging
+
+    from rasa.core.tracker_store import FailSafeTrackerStore
+
+    logger = logging.getLogger("bot.rasa_server")
+
+    def on_tracker_store_error(self, error: Exception) -> None:
+        logger.error("the tracker store failed (%s: %s); the message is refused, not kept in memory",
+                     type(error).__name__, error)
+        raise TrackerStoreUnavailable(str(error)) from error
+
+    FailSafeTrackerStore.on_tracker_store_error = on_tracker_store_error
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     keep_one_action_response_validator()
     apologise_when_actions_fail()
+    surface_tracker_store_errors()
     # Sanic reads SANIC_* settings from the environment when Rasa creates its app. A shopper's message
     # is capped at a few KB by the channels; a request body of over 1 MB is refused before it is read.
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))

@@ -1,0 +1,65 @@
+"""What a shopper gets when part of the system fails: never silence, never a message quietly lost.
+
+Runs its own servers on a private database, because it breaks them."""
+import os
+import signal
+import sqlite3
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import create_engine
+
+from bot.db import create_schema, session_scope
+from bot.db.seed import seed
+from bot.rasa_server import ACTIONS_DOWN_REPLY
+from tests.conftest import always_on_duty_knowledge_base
+from tests.integration.servers import running_servers
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture()
+def breakable(tmp_path, kb):
+    path = tmp_path / "storefront.db"
+    engine = create_engine(f"sqlite:///{path}", future=True)
+    create_schema(engine)
+    with session_scope(engine) as session:
+        seed(session, kb, date.today())
+    engine.dispose()
+    with running_servers(f"sqlite:///{path}", tmp_path,
+                         extra_env={"KNOWLEDGE_BASE_DIR": str(always_on_duty_knowledge_base(tmp_path))}) as servers:
+        servers.database_path = path
+        yield servers
+
+
+def texts(servers, sender, message):
+    return [m.get("text", "") for m in servers.say(sender, message)]
+
+
+def test_with_the_action_server_killed_the_shopper_gets_an_apology_not_silence(breakable):
+    sender = f"fault-{uuid.uuid4().hex[:8]}"
+    assert texts(breakable, sender, "hi")  # working
+    actions = breakable.processes["actions"]
+    os.kill(actions.pid, signal.SIGKILL)
+    actions.wait(timeout=30)
+    assert texts(breakable, sender, "hello")  # greetings need no action server
+    replies = texts(breakable, sender, "where is my order?")
+    assert replies.count(ACTIONS_DOWN_REPLY) == 1, replies  # once, however often Rasa retries
+    replies = texts(breakable, sender, "can I return worn sneakers?")
+    assert ACTIONS_DOWN_REPLY in replies
+
+
+def test_a_tracker_store_that_cannot_be_written_is_surfaced_and_logged(breakable):
+    sender = f"fault-{uuid.uuid4().hex[:8]}"
+    assert texts(breakable, sender, "hi")
+    # The conversations' table disappears under the running server, as when the database is broken.
+    with sqlite3.connect(breakable.database_path) as connection:
+        connection.execute("ALTER TABLE events RENAME TO events_broken")
+    replies = texts(breakable, sender, "how much is express shipping to Canada?")
+    assert any("could not take that message in" in reply for reply in replies), replies
+    log = (breakable.log_dir / "rasa.log").read_text(errors="replace")
+    assert "could not be processed or saved" in log
+    with sqlite3.connect(breakable.database_path) as connection:
+        connection.execute("ALTER TABLE events_broken RENAME TO events")
+    assert texts(breakable, sender, "hi")  # back to normal once the database is
