@@ -14,7 +14,7 @@ import pytest
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import select, text
+from sqlalchemy import create_engine, select, text
 
 from bot.db import session_scope
 from bot.db.models import Customer, InboxMessage, Order, Role, Shipment
@@ -232,3 +232,40 @@ def test_every_kind_of_bad_row_is_skipped_and_counted(engine, trainer_desk, capl
     assert len(skipped_lines) == bad_count
     # The log says which event and why, never what it said (it may hold personal data).
     assert not any(words in line for line in skipped_lines for words in ("no time", "inside", "yyy", "iiii"))
+
+
+@pytest.mark.integration
+def test_the_reported_poison_message_through_rasa_leaves_the_inbox_working(servers):
+    """The report's own steps on the real servers: the message is posted to Rasa's REST channel, the next
+    shopper writes, and the trainer's inbox still answers, naming that shopper's chat by reference only."""
+    engine = create_engine(servers.database_url, future=True)
+    trainer = f"tia.{uuid.uuid4().hex[:8]}@shop.example"
+    add_user(engine, trainer, Role.trainer)
+    poisoner, shopper, marker = f"x-{uuid.uuid4().hex[:8]}", f"web-{uuid.uuid4().hex}", uuid.uuid4().hex[:8]
+    try:
+        servers.say(poisoner, "\ud800 hi")  # json.dumps writes it as the escape \ud800, as an attacker would
+    except Exception:
+        pass  # whether Rasa answers it is not the point here; what it stored is
+    servers.say(shopper, f"where is my parcel zq{marker}")
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT data FROM events WHERE sender_id = :s AND type_name = 'user'"),
+                                    {"s": poisoner}).scalars().all()
+    engine.dispose()
+    # The channel may clean the text on the way in; if the lone surrogate was stored, the sync must skip it.
+    poisoned = sum(1 for data in stored if "\ud800" in json.loads(data).get("text", ""))
+
+    async def scenario():
+        async with aiohttp.ClientSession(servers.desk_url, cookie_jar=aiohttp.CookieJar(unsafe=True)) as client:
+            assert (await login(client, trainer)).status == 200
+            inbox = await client.get("/api/inbox", params={"q": f"zq{marker}"})
+            assert inbox.status == 200
+            body = await inbox.text()
+            assert shopper not in body and shopper[4:] not in body
+            page = json.loads(body)
+            assert [row["text"] for row in page["rows"]] == [f"where is my parcel zq{marker}"]
+            assert page["skipped"] >= poisoned  # skipped, not fatal
+            reference = page["rows"][0]["conversation"]
+            view = await client.get(f"/api/inbox/conversations/{reference}")
+            assert view.status == 200 and shopper not in await view.text()
+            assert (await client.get(f"/api/inbox/conversations/{shopper}")).status == 404
+    asyncio.run(scenario())
