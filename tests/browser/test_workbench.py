@@ -27,7 +27,8 @@ def test_trainer_labels_a_real_message_by_keyboard_and_imports_a_log(servers, br
                                                                      tmp_path):
     marker = uuid.uuid4().hex[:6]
     words = f"<b>zq{marker}</b> has my thing left, mail bob.r@example.com TS100004"
-    servers.texts(f"web-{uuid.uuid4().hex}", words)  # a shopper's message, through the real Rasa server
+    session_id = f"web-{uuid.uuid4().hex}"
+    servers.texts(session_id, words)  # a shopper's message, through the real Rasa server
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     dialogs = []
@@ -48,6 +49,13 @@ def test_trainer_labels_a_real_message_by_keyboard_and_imports_a_log(servers, br
         assert row.locator("b").count() == 0 and dialogs == []
         assert "TS100004" not in row.inner_text() and "bob.r@" not in row.inner_text()  # entities too
         screens.take(page, "inbox")
+
+        row.get_by_role("button", name="Conversation").click()  # opened by an opaque reference
+        panel = page.locator("#conversation-panel")
+        expect(panel).to_be_visible()
+        expect(panel).to_contain_text("mail b***@e***.com TS******")
+        assert session_id[4:] not in page.content()
+        page.click("#close-conversation")
 
         page.locator("h2#inbox-title").click()  # keyboard focus out of the search box
         page.keyboard.press("7")                  # the seventh intent in the key list
