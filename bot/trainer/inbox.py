@@ -220,7 +220,14 @@ class InboxQuery:
     page: int = 0
 
 
-def _message_filters(query: InboxQuery) -> list:
+def _found_only_in_personal_data(session: Session, condition, term: str) -> List[str]:
+    """Texts a search matches only through what trainers see masked (searching for an email would
+    otherwise tell whether that shopper wrote): the search runs on the masked text."""
+    keys = session.execute(select(InboxMessage.text_key).where(condition).distinct()).scalars()
+    return [key for key in keys if term not in mask_personal_data(key).lower()]
+
+
+def _message_filters(query: InboxQuery, session: Session) -> list:
     conditions = []
     if query.intent:
         conditions.append(InboxMessage.predicted_intent == query.intent)
@@ -233,8 +240,13 @@ def _message_filters(query: InboxQuery) -> list:
     if query.until:
         conditions.append(InboxMessage.sent_at < query.until)
     if query.search:
-        pattern = "%" + query.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(InboxMessage.text_key.like(pattern, escape="\\"))
+        term = query.search.lower()
+        pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        found = InboxMessage.text_key.like(pattern, escape="\\")
+        conditions.append(found)
+        hidden = _found_only_in_personal_data(session, found, term)
+        if hidden:
+            conditions.append(InboxMessage.text_key.not_in(hidden))
     return conditions
 
 
@@ -247,7 +259,7 @@ def list_inbox(session: Session, query: InboxQuery, *, user_id: int,
     groups = (select(InboxMessage.text_key.label("key"), func.count().label("seen"),
                      func.min(InboxMessage.confidence).label("lowest"), func.max(InboxMessage.sent_at).label("last"),
                      func.max(InboxMessage.id).label("latest_id"), func.min(InboxMessage.id).label("first_id"))
-              .where(and_(True, *_message_filters(query))).group_by(InboxMessage.text_key).subquery())
+              .where(and_(True, *_message_filters(query, session))).group_by(InboxMessage.text_key).subquery())
     labels = select(Label.text_key).distinct()
     mine = select(Label.text_key).where(Label.user_id == user_id)
     ignored = select(Label.text_key).where(Label.spam.is_(True))
