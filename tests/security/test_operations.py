@@ -136,7 +136,7 @@ def test_env_is_ignored_by_git():
 def refused(command, env: Dict[str, str]) -> subprocess.CompletedProcess:
     try:
         return subprocess.run([sys.executable, "-m", "bot", *command], cwd=PROJECT_ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
+                              capture_output=True, text=True, timeout=60)
     except subprocess.TimeoutExpired:
         pytest.fail(f"{command[0]} started instead of refusing its settings")
 
