@@ -1,6 +1,7 @@
 """Keep personal data out of replies and logs."""
 import logging
 import re
+from typing import Callable
 
 from bot.orders.numbers import EMAIL, EXPLICIT_ORDER_NUMBER
 
@@ -40,20 +41,22 @@ PLACEHOLDER_EMAIL = "customer@example.com"
 PLACEHOLDER_ORDER = "TS123456"
 
 
-def _stars(match: "re.Match") -> str:
+def _stars(value: str) -> str:
     """Letters and digits become stars; spaces and hyphens stay, so the shape of the value shows."""
-    return re.sub(r"[a-z0-9]", "*", match.group(0), flags=re.IGNORECASE)
+    return re.sub(r"[a-z0-9]", "*", value, flags=re.IGNORECASE)
 
 
-def _stars_after_cue(match: "re.Match") -> str:
-    return match.group(1) + re.sub(r"[a-z0-9]", "*", match.group(2), flags=re.IGNORECASE)
+def _stand_in(value: str) -> str:
+    """The same shape with made-up characters: digits count up, letters are A."""
+    digits = iter("1234567890" * 4)
+    return re.sub(r"[0-9]", lambda _: next(digits), re.sub(r"[a-z]", "A", value, flags=re.IGNORECASE))
 
 
 # UPS tracking numbers ("1Z" and 16 letters or digits); the prefix stays so that trainers see what it was.
 _UPS_TRACKING = re.compile(r"(?<![a-z0-9])1z[a-z0-9]{16}(?![a-z0-9])", re.IGNORECASE)
-# A code with a digit after "tracking number" is one, whatever its carrier's format.
+# A code with a digit after "tracking number" is one, whatever its carrier's format (UPS's has its own).
 _TRACKING_AFTER_CUE = re.compile(r"(tracking(?:\s*(?:number|no\.?|#|id|code))?\s*(?:is|:|=)?\s*)"
-                                 r"((?=[a-z-]*\d)[a-z0-9][a-z0-9-]{6,})", re.IGNORECASE)
+                                 r"((?!1z)(?=[a-z-]*\d)[a-z0-9][a-z0-9-]{6,})", re.IGNORECASE)
 # Canadian (M5V 2T6) and UK (SW1A 1AA, M1 1AE) postcodes.
 _CANADIAN_POSTCODE = re.compile(r"(?<![a-z0-9])[a-z]\d[a-z][ -]?\d[a-z]\d(?![a-z0-9])", re.IGNORECASE)
 _UK_POSTCODE = re.compile(r"(?<![a-z0-9])[a-z]{1,2}\d[a-z0-9]?[ ]?\d[a-z]{2}(?![a-z0-9])", re.IGNORECASE)
@@ -71,25 +74,31 @@ _SHORT_POSTCODE_ALONE = re.compile(r"^\s*\d{4}\s*$")
 PERSONAL_ENTITIES = frozenset({"order_number", "email", "postcode", "zip", "tracking_number", "phone"})
 
 
+def _replace_numbers(text: str, replace: Callable[[str], str]) -> str:
+    """Tracking numbers and postcodes (and other long numbers) in `text`, each passed through `replace`."""
+    text = _UPS_TRACKING.sub(lambda m: m.group(0)[:2] + replace(m.group(0)[2:]), text)
+    text = _TRACKING_AFTER_CUE.sub(lambda m: m.group(1) + replace(m.group(2)), text)
+    for pattern in (_CANADIAN_POSTCODE, _UK_POSTCODE, _GROUPED_DIGITS, _LONG_NUMBER, _SHORT_POSTCODE_ALONE):
+        text = pattern.sub(lambda m: replace(m.group(0)), text)
+    return _SHORT_POSTCODE_AFTER_CUE.sub(lambda m: m.group(1) + replace(m.group(2)), text)
+
+
 def mask_personal_data(text: str) -> str:
     """For people who need the wording, not the shopper (trainers): emails, order numbers, postcodes and
     tracking numbers masked; ordinary numbers ("size 42", "182 cm", "2 pairs") stay."""
-    text = EXPLICIT_ORDER_NUMBER.sub("TS******", mask_email(text))
-    text = _UPS_TRACKING.sub(lambda m: m.group(0)[:2] + "*" * 16, text)
-    text = _TRACKING_AFTER_CUE.sub(_stars_after_cue, text)
-    for pattern in (_CANADIAN_POSTCODE, _UK_POSTCODE, _GROUPED_DIGITS, _LONG_NUMBER, _SHORT_POSTCODE_ALONE):
-        text = pattern.sub(_stars, text)
-    return _SHORT_POSTCODE_AFTER_CUE.sub(_stars_after_cue, text)
+    return _replace_numbers(EXPLICIT_ORDER_NUMBER.sub("TS******", mask_email(text)), _stars)
 
 
 def mask_entity(entity: object, value: object) -> str:
     """A predicted entity's value as trainers see it."""
     words = str(value)
     if str(entity) in PERSONAL_ENTITIES:
-        return re.sub(r"[a-z0-9]", "*", words, flags=re.IGNORECASE)
+        return _stars(words)
     return mask_personal_data(words)
 
 
 def replace_personal_data(text: str) -> str:
-    """For training data that goes into git: emails and order numbers replaced by placeholders."""
-    return EXPLICIT_ORDER_NUMBER.sub(PLACEHOLDER_ORDER, EMAIL.sub(PLACEHOLDER_EMAIL, text))
+    """For training data that goes into git: emails and order numbers replaced by placeholders, tracking
+    numbers and postcodes by made-up ones of the same shape."""
+    return _replace_numbers(EXPLICIT_ORDER_NUMBER.sub(PLACEHOLDER_ORDER, EMAIL.sub(PLACEHOLDER_EMAIL, text)),
+                            _stand_in)
