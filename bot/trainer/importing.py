@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bot.db.models import InboxMessage
-from bot.trainer.inbox import MAX_TEXT, Prediction, apply_prediction, is_inboxable, text_key
+from bot.trainer.inbox import MAX_TEXT, Prediction, apply_prediction, is_inboxable, text_key, unstorable
 
 TEXT_FIELDS = ("text", "message", "body")
 TIME_FIELDS = ("timestamp", "sent_at", "date", "created_at")
@@ -128,12 +128,18 @@ def _message(record: Any, source: str, now: datetime) -> Tuple[Optional[str], Op
         return f"text longer than {MAX_TEXT} characters", None
     if not is_inboxable(words):
         return "a button payload, not a shopper's words", None
+    problem = unstorable(words, "the text")
+    if problem:
+        return problem, None
     try:
         sent_at = parse_time(_first(record, TIME_FIELDS)) or now
     except (ValueError, OverflowError, OSError):
         return f"unreadable timestamp {str(_first(record, TIME_FIELDS))[:40]!r}", None
     conversation = _first(record, CONVERSATION_FIELDS)
     conversation = str(conversation)[:255] if conversation is not None else None
+    problem = unstorable(conversation or "", "the conversation id")
+    if problem:
+        return problem, None
     digest = hashlib.sha1(json.dumps([words, sent_at.isoformat(), conversation]).encode()).hexdigest()
     return None, InboxMessage(origin=f"import:{digest}", text=words, text_key=text_key(words), source=source,
                               conversation_id=conversation, sent_at=sent_at, entities="[]", anger_cues="[]")

@@ -77,17 +77,24 @@ class SyncResult:
     skipped: int
 
 
-def _storable(value: str, what: str, limit: Optional[int] = None) -> str:
-    # Lone surrogates ("\ud800", valid in JSON, not in UTF-8) and NUL (refused by PostgreSQL) never reach
-    # the database, nor values longer than their column.
+def unstorable(value: str, what: str, limit: Optional[int] = None) -> Optional[str]:
+    """Why the database would refuse `value`, or None. Lone surrogates ("\\ud800", valid in JSON, not in
+    UTF-8) and NUL (refused by PostgreSQL) never reach it, nor values longer than their column."""
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise BadEvent(f"{what} is not valid Unicode") from None
+        return f"{what} is not valid Unicode"
     if "\x00" in value:
-        raise BadEvent(f"{what} contains a NUL character")
+        return f"{what} contains a NUL character"
     if limit is not None and len(value) > limit:
-        raise BadEvent(f"{what} is longer than {limit} characters")
+        return f"{what} is longer than {limit} characters"
+    return None
+
+
+def _storable(value: str, what: str, limit: Optional[int] = None) -> str:
+    problem = unstorable(value, what, limit)
+    if problem:
+        raise BadEvent(problem)
     return value
 
 

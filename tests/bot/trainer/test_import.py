@@ -71,3 +71,12 @@ def test_a_file_without_a_text_column_is_refused_whole(sqlite_engine, content, n
 def test_a_file_that_is_not_utf8_is_refused(sqlite_engine):
     with session_scope(sqlite_engine) as session, pytest.raises(ImportError_):
         import_messages(session, b"text\n\xff\xfe bad", "x.csv", predict=parse, now=NOW)
+
+
+def test_text_the_database_would_refuse_is_a_bad_row_not_a_failed_import(engine):
+    lines = [json.dumps({"text": "\ud800 hi"}), json.dumps({"text": "nul \x00 here"}),
+             json.dumps({"text": "fine", "conversation_id": "c\ud800"}), json.dumps({"text": "do you ship to peru"})]
+    report = run(engine, "\n".join(lines), "log.jsonl")
+    assert report["imported"] == 1
+    assert [e["error"] for e in report["errors"]] == ["the text is not valid Unicode", "the text contains a NUL character",
+                                                      "the conversation id is not valid Unicode"]
