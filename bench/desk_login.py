@@ -116,8 +116,8 @@ def main(argv=None) -> int:
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{Path(directory) / 'desk.db'}"
-        process = subprocess.Popen([sys.executable, "-m", "bench.desk_login", "--serve", url, str(port), str(args.clients)],
-                                   cwd=Path(__file__).resolve().parent.parent, env={**os.environ})
+        command = [sys.executable, "-m", "bench.desk_login", "--serve", url, str(port), str(args.clients)]
+        process = subprocess.Popen(command, cwd=Path(__file__).resolve().parent.parent, env={**os.environ})
         try:
             _wait_until_up(base, process)
             paths = args.path or ["/health", "/health/live"]

@@ -24,6 +24,8 @@ SHOP_COOKIE = "shop_customer"
 CHAT_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET",
              "Cache-Control": "no-store"}
 
+NOT_FOUND_PAGE = '<!doctype html><title>Not found</title><p>No such product. <a href="/">All products</a>'
+
 routes = Routes()
 
 
@@ -60,8 +62,7 @@ async def catalog(request: web.Request):
 async def product(request: web.Request):
     page = request.app[STOREFRONT].product_page(request.match_info["sku"], customer=_customer(request))
     if page is None:
-        return _page(request, "<!doctype html><title>Not found</title><p>No such product. <a href=\"/\">All products</a>",
-                     status=404)
+        return _page(request, NOT_FOUND_PAGE, status=404)
     return _page(request, page)
 
 

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.db import session_scope
-from bot.db.models import Role
 from bot.desk.accounts import create_user
 from bot.desk.app import create_app
 from bot.handoff.queue import Summary, open_ticket

@@ -8,7 +8,8 @@ from sqlalchemy import create_engine
 
 import bot.desk.accounts
 from bot.db.models import Role
-from tests.security.desk_helpers import HEADERS, PASSWORD, Clock, add_user, assert_security_headers, desk_app, login, run
+from tests.security.desk_helpers import (HEADERS, PASSWORD, Clock, add_user, assert_security_headers, desk_app, login,
+                                         run)
 
 AGENT = "ana@shop.example"
 NOBODY = "nobody@shop.example"
