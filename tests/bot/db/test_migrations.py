@@ -1,7 +1,9 @@
 """The migrations, on SQLite and PostgreSQL: from an empty database they build exactly the models' schema
 (so a model changed without a revision fails here), a database made before migrations keeps its rows,
 Rasa's table in the same database is never touched, and each revision downgrades."""
-import threading
+import os
+import subprocess
+import sys
 import uuid
 from datetime import datetime
 
@@ -14,6 +16,7 @@ from bot.db import create_schema, get_engine, session_scope
 from bot.db.migrations import (BASELINE, VERSION_TABLE, UpgradeResult, current_revision, describe_difference,
                                downgrade, head_revision, migration_connection, schema_differences, upgrade)
 from bot.db.models import Base, Order, OrderStatus
+from bot.settings import PROJECT_ROOT
 from tests.conftest import POSTGRES_URL
 
 BASELINE_TABLES = {"customers", "orders", "order_lines", "shipments", "tracking_events", "users", "tickets",
@@ -173,24 +176,14 @@ def test_create_schema_on_an_empty_database_is_stamped_with_the_newest_revision(
 def test_two_processes_upgrading_at_once_both_succeed(blank):
     """Servers that start together each bring the schema up; the second waits for the first."""
     url = blank.url.render_as_string(hide_password=False)
-    errors, results = [], []
-
-    def run():
-        engine = create_engine(url, future=True)
-        try:
-            results.append(upgrade(engine))
-        except Exception as error:  # collected for the assertion below
-            errors.append(error)
-        finally:
-            engine.dispose()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    assert sorted(result.before or "" for result in results) == ["", head_revision()]
+    command = [sys.executable, "-m", "bot.db.migrations", "upgrade", "--database-url", url]
+    environment = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    processes = [subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    outputs = sorted(process.communicate(timeout=120)[0].strip() for process in processes)
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    assert outputs == [f"schema: at revision {head_revision()}, nothing to do",
+                       f"schema: revision none (empty database) -> {head_revision()}"]
     assert differences(blank) == []
 
 
