@@ -5,7 +5,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -160,9 +160,10 @@ def skipped_events(session: Session) -> int:
     return mark.value if mark else 0
 
 
-def sync_from_tracker_store(session: Session, *, batch: int = 5000) -> SyncResult:
-    """Copy shopper messages that Rasa stored since the last sync, one event at a time: an event that cannot
-    be read or stored is logged, counted and passed over, and the mark moves past it all the same."""
+def sync_from_tracker_store(session: Session, *, batch: int = 5000, chunk: int = 200) -> SyncResult:
+    """Copy shopper messages that Rasa stored since the last sync. Each event is read and checked on its own,
+    and stored with the others of its chunk (a chunk the database refuses is stored again a row at a time):
+    an event that cannot be read or stored is logged, counted and passed over, and the mark moves past it."""
     if not has_events_table(session):
         return SyncResult(0, 0)  # no conversation yet
     mark = _mark(session, SYNC_MARK)
@@ -173,22 +174,46 @@ def sync_from_tracker_store(session: Session, *, batch: int = 5000) -> SyncResul
     session.flush()  # the mark is written first: the savepoints below then nest in this transaction
     origins = [f"event:{event_id}" for event_id in ids]
     there = set(session.execute(select(InboxMessage.origin).where(InboxMessage.origin.in_(origins))).scalars())
-    added = skipped = 0
+    added, bad = 0, []
+    pending: List[Tuple[EventRow, InboxMessage]] = []
     for row in read_events(session, ids):
         if f"event:{row.id}" in there:
             continue
         try:
             message = message_from_event(row)
-            if message is None:
-                continue
-            added += _insert(session, message)
+            if message is not None:
+                pending.append((row, message))
         except BadEvent as error:
-            skipped += 1
-            logger.warning("inbox sync skipped tracker event %s: %s", row.id, error)
-    if skipped:
+            bad.append((row.id, error))
+        if len(pending) >= chunk:
+            added += _store(session, pending, bad)
+            pending = []
+    added += _store(session, pending, bad)
+    for event_id, error in bad:
+        logger.warning("inbox sync skipped tracker event %s: %s", event_id, error)
+    if bad:
         counter = _mark(session, SKIPPED_MARK)
-        counter.value = (counter.value or 0) + skipped
-    return SyncResult(added, skipped)
+        counter.value = (counter.value or 0) + len(bad)
+    return SyncResult(added, len(bad))
+
+
+def _store(session: Session, pending: List[Tuple[EventRow, InboxMessage]], bad: list) -> int:
+    """Stores the messages of checked events; returns how many were added, appends refused ones to `bad`."""
+    if not pending:
+        return 0
+    try:
+        with session.begin_nested():  # a refused chunk rolls back alone
+            session.add_all([message for _, message in pending])
+        return len(pending)
+    except SQLAlchemyError:
+        pass
+    added = 0
+    for row, _ in pending:  # fresh objects: those of the refused chunk went with its savepoint
+        try:
+            added += _insert(session, message_from_event(row))
+        except BadEvent as error:
+            bad.append((row.id, error))
+    return added
 
 
 def _insert(session: Session, message: InboxMessage) -> bool:

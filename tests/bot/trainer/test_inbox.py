@@ -110,3 +110,24 @@ def test_labelled_texts_leave_my_todo_list_and_disagreements_show(engine):
                    intent="out_of_scope")
     disputed = rows(engine, ben, status="disagreements")
     assert [r["key"] for r in disputed] == [joke] and disputed[0]["disagreement"]
+
+
+def test_a_row_the_database_refuses_is_skipped_and_its_chunk_stored(engine):
+    """What the checks before storing cannot foresee (here a database rule) costs one row, not the sync."""
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON inbox_messages "
+                                    "WHEN NEW.text = 'refused by the database' BEGIN SELECT RAISE(ABORT, 'no'); END"))
+        else:
+            connection.execute(text("ALTER TABLE inbox_messages ADD CONSTRAINT refuse "
+                                    "CHECK (text <> 'refused by the database')"))
+    store_conversation(engine, "web-ddd", [("first", "greet", 0.9, "none"),
+                                           ("refused by the database", "greet", 0.9, "none"),
+                                           ("third", "greet", 0.9, "none")])
+    with session_scope(engine) as session:
+        assert sync_from_tracker_store(session, chunk=2) == SyncResult(added=2, skipped=1)
+    with session_scope(engine) as session:
+        assert sorted(m.text for m in session.query(InboxMessage)) == ["first", "third"]
+        assert sync_from_tracker_store(session) == SyncResult(added=0, skipped=0)  # the mark moved past it
