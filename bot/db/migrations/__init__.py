@@ -170,10 +170,23 @@ def upgrade(engine: Engine, revision: str = "head") -> UpgradeResult:
         except Exception as error:
             if adopted:
                 raise MigrationError(
-                    f"this database was made without migrations and differs from every known schema "
-                    f"({error.__class__.__name__}: {error}); nothing was changed") from error
+                    f"this database was made without migrations and matches neither the baseline nor the "
+                    f"models ({error.__class__.__name__}: {str(error).splitlines()[0]}); nothing was changed. "
+                    f"A development database can be deleted and made again; for another, find the revision "
+                    f"it matches and record it with: python -m bot.db.migrations stamp REV") from error
             raise
         return UpgradeResult(before, current_revision(connection), adopted)
+
+
+def stamp(engine: Engine, revision: str) -> UpgradeResult:
+    """Record `revision` as the database's own without running anything (for a database whose schema
+    is known to be that revision's)."""
+    from alembic import command
+
+    with migration_connection(engine) as connection:
+        before = current_revision(connection)
+        command.stamp(alembic_config(connection), revision, purge=True)
+        return UpgradeResult(before, current_revision(connection))
 
 
 def downgrade(engine: Engine, revision: str) -> UpgradeResult:

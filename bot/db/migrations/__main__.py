@@ -3,6 +3,7 @@
     revision -m "add gift cards" --autogenerate   write the next revision from the models' changes
     upgrade [REV]      to the newest revision (what `python -m bot init-db` does, without the seeding)
     downgrade REV      back to REV (e.g. -1 for one step)
+    stamp REV          record REV as the database's revision without running anything
     current            the database's revision
     history            every revision, newest first
     check              exit 1 when the models and the migrations differ
@@ -71,6 +72,14 @@ def _downgrade(args) -> int:
     return 0
 
 
+def _stamp(args) -> int:
+    from bot.db.migrations import stamp
+
+    result = stamp(_engine(args.database_url), args.revision)
+    print(f"schema: recorded as revision {result.after} (was {result.before or 'none'}), nothing run")
+    return 0
+
+
 def _current(args) -> int:
     from bot.db.migrations import current_revision, head_revision
 
@@ -129,6 +138,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     revision.add_argument("--autogenerate", action="store_true", help="from the differences with the models")
     add("upgrade", _upgrade, "to the newest revision, or to REV").add_argument("revision", nargs="?", default="head")
     add("downgrade", _downgrade, "back to REV (a revision id, -1, or base)").add_argument("revision")
+    add("stamp", _stamp, "record REV as the database's revision, running nothing").add_argument("revision")
     add("current", _current, "the database's revision")
     add("history", _history, "every revision, newest first")
     add("check", _check, "exit 1 when the models and the migrations differ")

@@ -165,6 +165,24 @@ def test_database_of_an_older_version_gets_the_tables_it_lacked(blank, sqlite_te
     assert row_counts(blank, ["orders", "tickets", "labels"]) == {"orders": 330, "tickets": 1, "labels": 0}
 
 
+def test_database_that_matches_no_revision_is_left_unchanged_with_a_clear_error(blank, capsys):
+    upgrade(blank, BASELINE)
+    with blank.begin() as connection:  # a later table made by hand, and a baseline table missing
+        connection.execute(text(f"DROP TABLE {VERSION_TABLE}"))
+        connection.execute(text("DROP TABLE sync_marks"))
+        connection.execute(text("CREATE TABLE login_attempts (id INTEGER PRIMARY KEY)"))
+    before = tables(blank)
+
+    url = blank.url.render_as_string(hide_password=False)
+    try:
+        assert cli_main(["init-db", "--database-url", url]) == 1
+    finally:
+        get_engine(url).dispose()
+
+    assert "matches neither the baseline nor the models" in capsys.readouterr().err
+    assert tables(blank) == before
+
+
 def test_create_schema_on_an_empty_database_is_stamped_with_the_newest_revision(blank):
     create_schema(blank)
     assert revision(blank) == head_revision()
