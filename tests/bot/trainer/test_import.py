@@ -78,5 +78,5 @@ def test_text_the_database_would_refuse_is_a_bad_row_not_a_failed_import(engine)
              json.dumps({"text": "fine", "conversation_id": "c\ud800"}), json.dumps({"text": "do you ship to peru"})]
     report = run(engine, "\n".join(lines), "log.jsonl")
     assert report["imported"] == 1
-    assert [e["error"] for e in report["errors"]] == ["the text is not valid Unicode", "the text contains a NUL character",
-                                                      "the conversation id is not valid Unicode"]
+    assert [e["error"] for e in report["errors"]] == [
+        "the text is not valid Unicode", "the text contains a NUL character", "the conversation id is not valid Unicode"]

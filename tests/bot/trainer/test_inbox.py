@@ -99,8 +99,8 @@ def test_labelled_texts_leave_my_todo_list_and_disagreements_show(engine):
         set_labels(session, keys=[joke], user_id=tia, now=NOW, known_intents=["complain"],
                    intent="complain", angry=True)
         set_labels(session, keys=[junk], user_id=tia, now=NOW, known_intents=[], spam=True)
-    assert {r["key"] for r in rows(engine, tia)} == {key_of(engine, "where is my parcel??"),
-                                                     key_of(engine, "my email is jane.doe@example.com and order ts104233")}
+    assert {r["key"] for r in rows(engine, tia)} == {
+        key_of(engine, "where is my parcel??"), key_of(engine, "my email is jane.doe@example.com and order ts104233")}
     labelled = next(r for r in rows(engine, ben) if r["key"] == joke)
     assert labelled["labels"][0]["trainer"] == "Tia" and labelled["labels"][0]["angry"] is True
     assert labelled["mine"] is None
