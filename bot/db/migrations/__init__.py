@@ -150,6 +150,7 @@ class UpgradeResult:
 def upgrade(engine: Engine, revision: str = "head") -> UpgradeResult:
     """Bring the database to `revision` (the newest by default), keeping every row."""
     from alembic import command
+    from alembic.util import CommandError
 
     from bot.db.models import Base
 
@@ -167,6 +168,10 @@ def upgrade(engine: Engine, revision: str = "head") -> UpgradeResult:
         # the later revisions follow; a table they add that exists already stops here with its name.
         try:
             command.upgrade(config, revision)
+        except CommandError as error:
+            raise MigrationError(f"{error}: the database is at revision {before}, and this code knows "
+                                 f"revisions up to {head_revision()} (was it made by a newer version?); "
+                                 f"nothing was changed") from error
         except Exception as error:
             if adopted:
                 raise MigrationError(

@@ -13,8 +13,9 @@ from sqlalchemy.engine import make_url
 
 from bot.cli import main as cli_main
 from bot.db import create_schema, get_engine, session_scope
-from bot.db.migrations import (BASELINE, VERSION_TABLE, UpgradeResult, current_revision, describe_difference,
-                               downgrade, head_revision, migration_connection, schema_differences, upgrade)
+from bot.db.migrations import (BASELINE, VERSION_TABLE, MigrationError, UpgradeResult, current_revision,
+                               describe_difference, downgrade, head_revision, migration_connection,
+                               schema_differences, upgrade)
 from bot.db.models import Base, Order, OrderStatus
 from bot.settings import PROJECT_ROOT
 from tests.conftest import POSTGRES_URL
@@ -181,6 +182,15 @@ def test_database_that_matches_no_revision_is_left_unchanged_with_a_clear_error(
 
     assert "matches neither the baseline nor the models" in capsys.readouterr().err
     assert tables(blank) == before
+
+
+def test_database_of_a_newer_version_is_refused_unchanged(sqlite_blank):
+    upgrade(sqlite_blank)
+    with sqlite_blank.begin() as connection:
+        connection.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '9999'"))
+    with pytest.raises(MigrationError, match="made by a newer version"):
+        upgrade(sqlite_blank)
+    assert revision(sqlite_blank) == "9999"
 
 
 def test_create_schema_on_an_empty_database_is_stamped_with_the_newest_revision(blank):
