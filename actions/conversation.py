@@ -6,7 +6,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions._context import knowledge, latest_intent, latest_text, verified_order_number
-from actions.orders import confirm_cancellation
+from actions.orders import FORGET_CODE, confirm_cancellation
 
 
 # The assistant's offers of a person, and the handoff reason recorded when the shopper accepts.
@@ -27,10 +27,11 @@ class ActionAnswerYesNo(Action):
         number = verified_order_number(tracker)
         if pending == "cancel_order" and number:
             if said_yes:
-                confirm_cancellation(dispatcher, number)
+                confirm_cancellation(dispatcher, number, tracker.sender_id)
             else:
                 dispatcher.utter_message(response="utter_cancel_kept", order_number=number)
-        elif pending in OFFERS and said_yes:
+            return [SlotSet("pending_question", None), *FORGET_CODE]
+        if pending in OFFERS and said_yes:
             return [SlotSet("pending_question", None), SlotSet("handoff_reason", OFFERS[pending])]
         else:
             dispatcher.utter_message(response="utter_anything_else")

@@ -11,11 +11,13 @@ from sqlalchemy.orm import Session
 
 from actions._context import (client_of, identity_key, knowledge, latest_intent, send, signed_in_email, today, utcnow,
                               verified_order_number)
+from actions import cancel_code
 from actions.knowledge import KNOWLEDGE_INTENTS, answer_for
 from bot.db import session_scope
 from bot.orders.cancellation import CancelOutcome, can_cancel, cancel_order
 from bot.orders.lookup import OrderView, customer_orders, find_order_view, owned_by
 from bot.orders.numbers import explicit_order_number, normalize_order_number
+from bot.orders.one_time_code import extract_code
 from bot.orders.status_reply import describe, describe_other_orders
 from bot.orders.throttle import locked_until
 from bot.orders.verification import MAX_FAILED_VERIFICATIONS, Verification, is_locked, verify
@@ -26,6 +28,9 @@ VERIFIED = "verified"
 # A message inside the order form with a knowledge intent this sure is a side question, not an answer.
 SIDE_QUESTION_CONFIDENCE = 0.5
 
+
+# A finished or abandoned cancellation: the next one mails a new code.
+FORGET_CODE = (SlotSet("cancel_code", None), SlotSet("code_sent_to", None))
 
 # Intents that end the order form when the message holds no order number, email or postcode.
 EXIT_INTENTS = ("deny", "goodbye", "request_human")
@@ -166,8 +171,56 @@ class ValidateOrderStatusForm(_OrderSlotValidation, FormValidationAction):
 
 
 class ValidateCancelOrderForm(_OrderSlotValidation, FormValidationAction):
+    """The cancel form asks one more thing once the order is verified and can still be cancelled: the
+    one-time code mailed to the order's email (actions/cancel_code.py)."""
+
     def name(self) -> Text:
         return "validate_cancel_order_form"
+
+    async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> List[Text]:
+        slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
+        return slots if cancel_code.needed(tracker) else [slot for slot in slots if slot != "cancel_code"]
+
+    def validate_order_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._mail_code_once_verified(dispatcher, tracker,
+                                             super().validate_order_number(slot_value, dispatcher, tracker, domain))
+
+    def validate_verification(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                              tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._mail_code_once_verified(dispatcher, tracker,
+                                             super().validate_verification(slot_value, dispatcher, tracker, domain))
+
+    def validate_cancel_code(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                             tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        answer = str(slot_value or "")[:200]
+        if extract_code(answer) is None:
+            leaving = exit_intent(tracker)
+            if leaving:
+                return {"cancel_code": None, "code_sent_to": None, "order_form_exit": leaving}
+            if answered_side_question(dispatcher, tracker):
+                return {"cancel_code": None}
+        try:
+            return cancel_code.validate(dispatcher, tracker, answer)
+        except SQLAlchemyError:
+            logger.exception("order database unavailable during the code check")
+            dispatcher.utter_message(response="utter_something_went_wrong")
+            return {"cancel_code": None}
+
+    @staticmethod
+    def _mail_code_once_verified(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                 slots: Dict[Text, Any]) -> Dict[Text, Any]:
+        number = slots.get("verified_order") or (
+            verified_order_number(tracker) if slots.get("verification") == VERIFIED else None)
+        if slots.get("verification") != VERIFIED or not number or tracker.get_slot("code_sent_to") \
+                or tracker.get_slot("cancel_code"):
+            return slots
+        try:
+            return {**slots, **cancel_code.start(tracker, number)}
+        except SQLAlchemyError:
+            logger.exception("order database unavailable while mailing a cancellation code")
+            return {**slots, "cancel_code": cancel_code.FAILED}
 
 
 def _locked_reply(dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
@@ -265,18 +318,31 @@ class ActionCheckCancellation(Action):
         number = order.number
         if order.status.value == "cancelled":
             dispatcher.utter_message(response="utter_already_cancelled", order_number=number)
-            return [SlotSet("pending_question", None)]
+            return [SlotSet("pending_question", None), *FORGET_CODE]
         if not can_cancel(order.status):
             dispatcher.utter_message(response="utter_cancel_too_late", order_number=number,
                                      how_to_start=knowledge().kb.returns.how_to_start)
-            return [SlotSet("pending_question", None)]
+            return [SlotSet("pending_question", None), *FORGET_CODE]
+        if tracker.get_slot("cancel_code") != cancel_code.CONFIRMED or \
+                not cancel_code.confirmed(tracker.sender_id, number):
+            dispatcher.utter_message(response="utter_cancel_code_failed")
+            return [SlotSet("pending_question", "offer_human"), *FORGET_CODE]
         items = ", ".join(f"{line.quantity} x {line.name}" for line in order.lines)
         dispatcher.utter_message(response="utter_confirm_cancel", order_number=number, items=items)
         return [SlotSet("pending_question", "cancel_order")]
 
 
-def confirm_cancellation(dispatcher: CollectingDispatcher, number: str) -> None:
-    """Carry out a cancellation the shopper confirmed; called by the yes/no action."""
+def confirm_cancellation(dispatcher: CollectingDispatcher, number: str, conversation_id: str) -> None:
+    """Carry out a cancellation the shopper confirmed; called by the yes/no action. The code mailed to the
+    order's email must have been typed in this conversation, whatever the slots say."""
+    try:
+        if not cancel_code.confirmed(conversation_id, number):
+            dispatcher.utter_message(response="utter_cancel_code_failed")
+            return
+    except SQLAlchemyError:
+        logger.exception("order database unavailable during cancellation")
+        dispatcher.utter_message(response="utter_something_went_wrong")
+        return
     try:
         outcome = in_database(dispatcher, lambda session: cancel_order(session, number=number), "cancellation")
     except DatabaseDown:

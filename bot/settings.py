@@ -73,6 +73,14 @@ def _origins(raw: str) -> Tuple[str, ...]:
     return tuple(dict.fromkeys(origins))
 
 
+def _smtp_url(raw: str) -> str:
+    raw = raw.strip()
+    if raw and (urlsplit(raw).scheme not in ("smtp", "smtps", "smtp+starttls") or not urlsplit(raw).hostname):
+        raise SettingsError(f"SMTP_URL must look like smtp://host:25, smtp+starttls://user:pw@host:587 or "
+                            f"smtps://user:pw@host:465")
+    return raw
+
+
 def _check_secret(env: Mapping[str, str], name: str, environment: str, *, required: bool) -> str:
     value = env.get(name, "")
     if environment == "development":
@@ -107,6 +115,10 @@ class Settings:
     shop_origins: Tuple[str, ...] = ()
     # The demo shop's /account signs anyone in as any demo customer: only when switched on.
     demo_sign_in: bool = False
+    # Where one-time codes are mailed: smtp://[user:password@]host[:port], smtp+starttls://... or smtps://...
+    # Empty outside production: mails are written to var/outbox/ instead (bot/mail.py).
+    smtp_url: str = ""
+    mail_from: str = "assistant@localhost"
 
     @property
     def is_production(self) -> bool:
@@ -151,6 +163,8 @@ class Settings:
             rasa_host=env.get("RASA_HOST", "127.0.0.1"),
             shop_origins=shop_origins,
             demo_sign_in=demo_sign_in,
+            smtp_url=_smtp_url(env.get("SMTP_URL", "")),
+            mail_from=env.get("MAIL_FROM", "assistant@localhost"),
         )
 
 

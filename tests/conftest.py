@@ -140,7 +140,24 @@ def servers(tmp_path_factory, kb):
         seed(session, kb, date.today())
     engine.dispose()
     # Demo sign-in on, as `make run` sets it for a newcomer: the browser journeys sign in on /account.
-    with running_servers(url, directory, extra_env={"KNOWLEDGE_BASE_DIR": str(knowledge_base),
-                                                    "DEMO_SIGN_IN": "1"}) as running:
+    # One-time codes go to a local SMTP server whose mailbox the tests read.
+    from tests.mailbox import smtp_server
+
+    with smtp_server() as (mailbox, smtp_url), \
+            running_servers(url, directory, extra_env={"KNOWLEDGE_BASE_DIR": str(knowledge_base),
+                                                       "DEMO_SIGN_IN": "1", "SMTP_URL": smtp_url}) as running:
         running.database_url = url
+        running.mailbox = mailbox
         yield running
+
+
+@pytest.fixture()
+def mailbox(monkeypatch):
+    """A local SMTP server the assistant mails to (SMTP_URL); the test reads what arrived."""
+    from tests.mailbox import smtp_server
+
+    with smtp_server() as (box, url):
+        monkeypatch.setenv("SMTP_URL", url)
+        get_settings.cache_clear()
+        yield box
+    get_settings.cache_clear()

@@ -272,3 +272,21 @@ class VerificationThrottle(Base):
     window_started_at = Column(DateTime, nullable=False)
     locked_until = Column(DateTime, nullable=True)
     locks = Column(Integer, nullable=False, default=0)  # each lock lasts twice as long as the one before
+
+
+class OneTimeCode(Base):
+    """A code mailed to an order's email to confirm that the person in the chat can read that mailbox,
+    before the order is cancelled (bot/orders/one_time_code.py). Only a hash of the code is kept."""
+
+    __tablename__ = "one_time_codes"
+
+    id = Column(Integer, primary_key=True)
+    purpose = Column(String(20), nullable=False)  # "cancel"
+    order_number = Column(String(16), nullable=False, index=True)
+    conversation_id = Column(String(255), nullable=False)
+    code_hash = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, index=True)
+    expires_at = Column(DateTime, nullable=False)
+    attempts = Column(Integer, nullable=False, default=0)
+    confirmed_at = Column(DateTime, nullable=True)
+    spent = Column(Boolean, nullable=False, default=False)  # confirmed, replaced, or too many wrong tries

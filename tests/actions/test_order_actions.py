@@ -107,10 +107,29 @@ def test_late_order_offers_a_person(app_database):
     assert messages == [] and slot_events(events)["handoff_reason"] == "late_order"
 
 
-def test_cancel_confirmed_then_done(app_database):
-    number, email, _ = order_of(app_database, OrderStatus.processing)
-    _, events = validate({"order_number": number, "verification": email}, email, form=ValidateCancelOrderForm)
-    slots = {"order_number": number, **slot_events(events)}
+def validate_code(slots, text, intent="inform"):
+    t = tracker(text, intent, slots={**slots, "cancel_code": text, "requested_slot": "cancel_code"},
+                active_loop="cancel_order_form")
+    t.events = [{"event": "user", "text": text}, {"event": "slot", "name": "cancel_code", "value": text}]
+    return run(ValidateCancelOrderForm(), t)
+
+
+def verified_for_cancelling(app_database, status=OrderStatus.processing):
+    number, email, _ = order_of(app_database, status)
+    messages, events = validate({"order_number": number, "verification": email}, email, form=ValidateCancelOrderForm)
+    return number, email, {"order_number": number, **slot_events(events)}
+
+
+def test_cancel_needs_the_code_mailed_to_the_order_then_is_done(app_database, mailbox):
+    number, email, slots = verified_for_cancelling(app_database)
+    assert slots["code_sent_to"] != email and slots["code_sent_to"].endswith(".com")  # masked
+    [code] = mailbox.codes_for(email)
+    wrong = f"{(int(code) + 1) % 10 ** 6:06d}"
+    messages, events = validate_code(slots, wrong)
+    assert texts(messages) == ["utter_cancel_code_wrong"] and slot_events(events)["cancel_code"] is None
+    messages, events = validate_code(slots, f"it's {code[:3]} {code[3:]}")
+    slots.update(slot_events(events))
+    assert slots["cancel_code"] == "confirmed"
     messages, events = run(ActionCheckCancellation(), tracker(slots=slots))
     assert texts(messages) == ["utter_confirm_cancel"]
     slots.update(slot_events(events))
@@ -120,6 +139,41 @@ def test_cancel_confirmed_then_done(app_database):
     assert texts(messages) == ["utter_cancelled"]
     with session_scope(app_database) as session:
         assert session.execute(select(Order.status).where(Order.number == number)).scalar_one() == OrderStatus.cancelled
+
+
+def test_slots_that_claim_a_code_cancel_nothing(app_database, mailbox):
+    number, email, _ = order_of(app_database, OrderStatus.placed)
+    slots = {"order_number": number, "verification": "verified", "verified_order": number,
+             "verified_identity": "anonymous", "cancel_code": "confirmed", "pending_question": "cancel_order"}
+    messages, _ = run(ActionCheckCancellation(), tracker(slots=slots))
+    assert texts(messages) == ["utter_cancel_code_failed"]
+    messages, _ = run(ActionAnswerYesNo(), tracker("yes", "affirm", slots=slots))
+    assert "utter_cancelled" not in texts(messages)
+    with session_scope(app_database) as session:
+        assert session.execute(select(Order.status).where(Order.number == number)).scalar_one() == OrderStatus.placed
+
+
+def test_three_wrong_codes_end_the_cancellation(app_database, mailbox):
+    number, email, slots = verified_for_cancelling(app_database)
+    [code] = mailbox.codes_for(email)
+    for attempt in range(3):
+        _, events = validate_code(slots, f"{(int(code) + 1 + attempt) % 10 ** 6:06d}")
+    assert slot_events(events)["cancel_code"] == "failed"
+    _, events = validate_code(slots, code)  # the right code, too late
+    assert slot_events(events)["cancel_code"] == "failed"
+
+
+def test_no_mail_server_no_cancellation(app_database, monkeypatch):
+    from bot.settings import get_settings
+    from tests.integration.servers import free_port
+
+    monkeypatch.setenv("SMTP_URL", f"smtp://127.0.0.1:{free_port()}")  # nobody listens
+    get_settings.cache_clear()
+    number, email, slots = verified_for_cancelling(app_database)
+    assert slots["cancel_code"] == "failed"
+    messages, _ = run(ActionCheckCancellation(), tracker(slots=slots))
+    assert texts(messages) == ["utter_cancel_code_failed"]
+    get_settings.cache_clear()
 
 
 def test_cancel_after_shipping_explains_returns(app_database):

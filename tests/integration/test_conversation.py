@@ -94,7 +94,9 @@ def test_cancel_before_shipping(servers):
     who = sender()
     servers.texts(who, "I want to cancel my order")
     servers.texts(who, number)
-    assert "Shall I cancel order" in joined(servers, who, email)
+    assert "emailed a 6-digit code" in joined(servers, who, email)
+    [code] = servers.mailbox.codes_for(email)
+    assert "Shall I cancel order" in joined(servers, who, code)
     assert "is cancelled" in joined(servers, who, "yes")
     engine = create_engine(servers.database_url, future=True)
     with session_scope(engine) as session:

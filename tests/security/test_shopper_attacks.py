@@ -68,6 +68,27 @@ def test_a_new_conversation_every_try_does_not_reset_the_order_lock(servers):
     assert "is on its way" not in reply and number not in reply
 
 
+def test_a_guessed_postcode_shows_status_but_cannot_cancel(servers):
+    """The attacker guessed right: the status may be shown, but cancelling needs the code that went to
+    the customer's mailbox, and guessing it fails after three tries."""
+    (number, email, postcode), = orders(servers, OrderStatus.placed, 1)
+    sender, client = new_sender(), new_client()
+    joined(servers, sender, "cancel my order", client)
+    joined(servers, sender, number, client)
+    assert "emailed a 6-digit code" in joined(servers, sender, postcode, client)
+    assert email not in joined(servers, sender, "yes", client)  # "yes" is not a code
+    for guess in ("000000", "123456", "999999"):
+        reply = joined(servers, sender, guess, client)
+    assert "can't cancel the order without the code" in reply
+    assert "is cancelled" not in joined(servers, sender, "yes", client)
+    [code] = servers.mailbox.codes_for(email)
+    assert "is cancelled" not in joined(servers, sender, code, client)  # too late for the real one
+    engine = create_engine(servers.database_url, future=True)
+    with session_scope(engine) as session:
+        assert session.execute(select(Order.status).where(Order.number == number)).scalar_one() == OrderStatus.placed
+    engine.dispose()
+
+
 def test_one_client_guessing_across_orders_is_stopped(servers):
     rows = orders(servers, OrderStatus.delivered, CLIENT_LIMIT + 1)
     attacker = new_client()
