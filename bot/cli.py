@@ -77,15 +77,11 @@ def _serve_actions(args) -> int:
     except KnowledgeBaseError as error:
         print(error, file=sys.stderr)
         return 1
-    import os
+    from bot.action_server import serve
 
-    from rasa_sdk.endpoint import run
-
-    # rasa_sdk listens on every interface unless told otherwise; only Rasa needs to reach it.
-    os.environ.setdefault("SANIC_HOST", os.environ.get("ACTION_HOST", "127.0.0.1"))
     settings = get_settings()
     install_log_masking()
-    run("actions", port=args.port or settings.action_port)
+    serve(args.port or settings.action_port)
     return 0
 
 
@@ -488,7 +484,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     users = commands.add_parser("user", help="desk users").add_subparsers(dest="what", required=True)
     add = users.add_parser("add", help="create a desk user; the password is read from standard input")
     add.add_argument("email")
-    add.add_argument("--role", choices=["agent", "trainer", "admin"], required=True)
+    add.add_argument("--role", choices=["agent", "supervisor", "trainer", "admin"], required=True)
     add.add_argument("--name", default=None)
     add.set_defaults(handler=_user_add)
 

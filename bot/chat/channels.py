@@ -12,6 +12,7 @@ applied to every shopper message before Rasa reads it.
 Referenced from credentials.yml by module path; the names stay "rest" and "socketio", so URLs, the
 widget and the desk's `output_channel=socketio` are unchanged.
 """
+import asyncio
 import json
 import logging
 import re
@@ -75,6 +76,23 @@ async def admit(on_new_message: OnNewMessage, *, text: Any, sender_id: Text, met
         await output_channel.send_text_message(sender_id, FAULT_REPLY)
 
 
+def _tracker_store_answers(agent) -> bool:
+    from sqlalchemy import text
+
+    store = getattr(agent.tracker_store, "_tracker_store", agent.tracker_store)  # inside Rasa's fail-safe wrapper
+    engine = getattr(store, "engine", None)
+    if engine is None:
+        return True  # not a SQL store: nothing to check
+    try:
+        with engine.connect() as connection:
+            # The conversations' table, not just the connection: a deleted SQLite file reconnects empty.
+            connection.execute(text("SELECT 1 FROM events LIMIT 1"))
+        return True
+    except Exception:
+        logger.exception("readiness: the tracker store does not answer")
+        return False
+
+
 def _json_error(status: int, message: str) -> response.HTTPResponse:
     return response.json({"error": message}, status=status)
 
@@ -92,6 +110,18 @@ class ShopRestInput(RestInput):
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> response.HTTPResponse:
             return response.json({"status": "ok"})
+
+        @webhook.route("/ready", methods=["GET"])
+        async def ready(request: Request) -> response.HTTPResponse:
+            """The model is loaded and the tracker store's database answers (a balancer's readiness check;
+            Rasa's own `/` only says the process is up)."""
+            agent = getattr(request.app.ctx, "agent", None)
+            if agent is None or not agent.is_ready():
+                return response.json({"status": "not ready", "problem": "no model loaded"}, status=503)
+            if not await asyncio.get_running_loop().run_in_executor(None, _tracker_store_answers, agent):
+                return response.json({"status": "not ready", "problem": "the tracker store does not answer"},
+                                     status=503)
+            return response.json({"status": "ready"})
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> response.HTTPResponse:

@@ -4,6 +4,8 @@ Runs its own servers on a private database, because it breaks them."""
 import os
 import signal
 import sqlite3
+import urllib.error
+import urllib.request
 import uuid
 from datetime import date
 
@@ -33,6 +35,14 @@ def breakable(tmp_path, kb):
         yield servers
 
 
+def status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
 def texts(servers, sender, message):
     return [m.get("text", "") for m in servers.say(sender, message)]
 
@@ -58,8 +68,23 @@ def test_a_tracker_store_that_cannot_be_written_is_surfaced_and_logged(breakable
         connection.execute("ALTER TABLE events RENAME TO events_broken")
     replies = texts(breakable, sender, "how much is express shipping to Canada?")
     assert any("could not take that message in" in reply for reply in replies), replies
+    assert status(f"{breakable.rasa_url}/webhooks/rest/ready") == 503
+    assert status(f"{breakable.rasa_url}/") == 200  # alive, but not ready
     log = (breakable.log_dir / "rasa.log").read_text(errors="replace")
     assert "could not be processed or saved" in log
     with sqlite3.connect(breakable.database_path) as connection:
         connection.execute("ALTER TABLE events_broken RENAME TO events")
     assert texts(breakable, sender, "hi")  # back to normal once the database is
+    assert status(f"{breakable.rasa_url}/webhooks/rest/ready") == 200
+
+
+def test_the_action_server_is_ready_only_while_the_order_database_answers(breakable):
+    ready = f"http://127.0.0.1:{breakable.action_port}/health/ready"
+    assert status(ready) == 200
+    with sqlite3.connect(breakable.database_path) as connection:
+        connection.execute("ALTER TABLE orders RENAME TO orders_broken")
+    assert status(ready) == 503
+    assert status(f"http://127.0.0.1:{breakable.action_port}/health") == 200
+    with sqlite3.connect(breakable.database_path) as connection:
+        connection.execute("ALTER TABLE orders_broken RENAME TO orders")
+    assert status(ready) == 200

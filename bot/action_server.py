@@ -1,0 +1,50 @@
+"""The action server: rasa_sdk's, listening on the local interface only, with a readiness check.
+
+`/health` (rasa_sdk's own) says the process answers; `/health/ready` also runs a query on the order
+database, so that a balancer or supervisor can tell a live server from one that can do its work."""
+import os
+
+from bot.db import get_engine
+
+# Rasa's requests (a tracker and the domain) are well under this; anything bigger is not from Rasa.
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+
+
+def _database_answers() -> bool:
+    from sqlalchemy import text
+
+    try:
+        with get_engine().connect() as connection:
+            # A table, not just the connection: a deleted SQLite file reconnects empty.
+            connection.execute(text("SELECT 1 FROM orders LIMIT 1"))
+        return True
+    except Exception:
+        return False
+
+
+def create_action_app():
+    from rasa_sdk.endpoint import create_app
+    from sanic import response
+
+    # No CORS: only the Rasa server calls the action server, never a browser.
+    app = create_app("actions", cors_origins=None)
+    app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
+
+    async def ready(request):
+        import asyncio
+
+        answers = await asyncio.get_running_loop().run_in_executor(None, _database_answers)
+        if answers:
+            return response.json({"status": "ready"})
+        return response.json({"status": "not ready", "problem": "the order database does not answer"}, status=503)
+
+    app.add_route(ready, "/health/ready", methods=["GET"])
+    from rasa_sdk.plugin import plugin_manager
+
+    plugin_manager().hook.attach_sanic_app_extensions(app=app)  # as rasa_sdk's own run() does
+    return app
+
+
+def serve(port: int) -> None:
+    host = os.environ.get("ACTION_HOST", "127.0.0.1")
+    create_action_app().run(host, port, workers=1)
