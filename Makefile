@@ -31,7 +31,7 @@ install: $(VENV)/.installed node_modules/.installed ## create .venv, install the
 chromium: ## install Debian's chromium for the browser tests (when missing)
 	./scripts/install-chromium.sh
 
-run: install ## set everything up and start the assistant (Ctrl-C stops it)
+run: install ## set up (.env with random secrets on the first run), run the servers under supervisord; Ctrl-C stops
 	./scripts/run.sh
 
 train: install ## train the Rasa model if data, domain or config changed
