@@ -62,6 +62,22 @@ async def json_errors(request: web.Request, handler):
         return error(500, "internal error")
 
 
+@web.middleware
+async def bounded_bodies(request: web.Request, handler):
+    """Refuse, before a byte of it is read, a body the desk never needs: aiohttp 3.9 inflates compressed
+    request bodies without a bound (CVE-2025-69223) and checks form uploads field by field rather than
+    whole (CVE-2025-69228). No page of the desk compresses what it sends, and every browser sends the
+    length of a form or a fetch body."""
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        return error(415, "compressed request bodies are not accepted")
+    if request.body_exists and request.content_length is None:
+        return error(411, "send the body with a Content-Length")
+    if request.content_length is not None and request.content_length > request.app._client_max_size:
+        return error(413, "the body is too large")
+    return await handler(request)
+
+
 def _check_structure(value: Any) -> None:
     """Iteratively (a recursive walk could itself overflow): bounded nesting and text that is valid
     Unicode, since lone surrogates ("\\ud800" escapes) cannot be stored or sent on as UTF-8."""

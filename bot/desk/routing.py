@@ -20,6 +20,7 @@ from bot.desk.accounts import desk_user_for_token
 from bot.desk.blocking import in_session
 from bot.desk.context import ENGINE, now
 from bot.desk.hygiene import MAX_JSON_BODY, error, parse_json
+from bot.desk.static_files import static_handler
 
 ANONYMOUS = "anonymous"
 ROLES = frozenset(role.value for role in Role)
@@ -93,7 +94,9 @@ def install(app: web.Application, *groups: Routes) -> None:
     for group in groups:
         for declaration in group.declarations:
             if declaration.directory is not None:
-                added = list(app.router.add_static(declaration.path, declaration.directory))
+                serve = static_handler(declaration.directory)
+                path = declaration.path.rstrip("/") + "/{path:.+}"
+                added = [app.router.add_route("GET", path, serve), app.router.add_route("HEAD", path, serve)]
             elif declaration.method == "GET":
                 added = [app.router.add_route("GET", declaration.path, declaration.handler),
                          app.router.add_route("HEAD", declaration.path, declaration.handler)]
