@@ -352,7 +352,8 @@ def _serve_desk(args) -> int:
     storefront = Storefront(knowledge.kb, rasa_public_url=settings.rasa_public_url,
                             identity_secret=settings.identity_secret, demo_sign_in=settings.demo_sign_in)
     app = create_app(engine=engine, rasa=RasaClient(settings.rasa_url, token), knowledge=knowledge,
-                     secure_cookies=settings.is_production, storefront=storefront)
+                     secure_cookies=settings.is_production, storefront=storefront,
+                     client_ip_header=settings.client_ip_header)
     web.run_app(app, host=args.host, port=args.port or settings.desk_port, print=None)
     return 0
 

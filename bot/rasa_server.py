@@ -112,6 +112,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     # Sanic reads SANIC_* settings from the environment when Rasa creates its app. A shopper's message
     # is capped at a few KB by the channels; a request body of over 1 MB is refused before it is read.
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))
+    # Behind a balancer, the channels' per-client limits count the address it forwards (bot/settings.py).
+    from bot.settings import get_settings
+
+    if get_settings().client_ip_header:
+        os.environ.setdefault("SANIC_REAL_IP_HEADER", get_settings().client_ip_header.lower())
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", "run", *(sys.argv[1:] if argv is None else argv)]

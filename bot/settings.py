@@ -119,6 +119,9 @@ class Settings:
     # Empty outside production: mails are written to var/outbox/ instead (bot/mail.py).
     smtp_url: str = ""
     mail_from: str = "assistant@localhost"
+    # Behind a balancer that sets this header to the client's address (and overwrites any the client sent):
+    # the limits per client count that address. Empty: the peer address, which a client cannot choose.
+    client_ip_header: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -165,6 +168,7 @@ class Settings:
             demo_sign_in=demo_sign_in,
             smtp_url=_smtp_url(env.get("SMTP_URL", "")),
             mail_from=env.get("MAIL_FROM", "assistant@localhost"),
+            client_ip_header=env.get("CLIENT_IP_HEADER", "").strip(),
         )
 
 

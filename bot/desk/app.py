@@ -10,7 +10,7 @@ from aiohttp import web
 from sqlalchemy.engine import Engine
 
 from bot.desk import auth_routes, console_routes, health_routes, shop
-from bot.desk.context import CLOCK, ENGINE, KNOWLEDGE, RASA, SECURE_COOKIES, STOREFRONT
+from bot.desk.context import CLIENT_IP_HEADER, CLOCK, ENGINE, KNOWLEDGE, RASA, SECURE_COOKIES, STOREFRONT
 from bot.desk.hygiene import SECURITY_HEADERS, add_security_headers, bounded_bodies, json_errors
 from bot.desk.rasa_client import RasaClient
 from bot.desk.routing import EVERYONE, Routes, check_declared, guard, install
@@ -31,13 +31,14 @@ def _utcnow() -> datetime:
 
 def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
                now: Callable[[], datetime] = _utcnow, secure_cookies: bool = False,
-               storefront: Optional[Storefront] = None, training: Optional[TrainingPaths] = None) -> web.Application:
+               storefront: Optional[Storefront] = None, training: Optional[TrainingPaths] = None,
+               client_ip_header: str = "") -> web.Application:
     if storefront is None:
         storefront = Storefront(knowledge.kb, rasa_public_url="http://127.0.0.1:5005", identity_secret="",
                                 demo_sign_in=False)
     app = web.Application(middlewares=[json_errors, bounded_bodies, guard], client_max_size=CLIENT_MAX_SIZE)
     app[ENGINE], app[RASA], app[KNOWLEDGE], app[STOREFRONT] = engine, rasa, knowledge, storefront
-    app[CLOCK], app[SECURE_COOKIES] = now, secure_cookies
+    app[CLOCK], app[SECURE_COOKIES], app[CLIENT_IP_HEADER] = now, secure_cookies, client_ip_header
     app.on_response_prepare.append(add_security_headers)
 
     assets = Routes()

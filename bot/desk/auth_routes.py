@@ -6,7 +6,7 @@ from aiohttp import web
 
 from bot.desk.accounts import begin_login, finish_login, log_out, password_matches
 from bot.desk.blocking import hashing, in_session
-from bot.desk.context import ENGINE, SECURE_COOKIES, now
+from bot.desk.context import ENGINE, SECURE_COOKIES, client_address, now
 from bot.desk.hygiene import error, json_object, text_field
 from bot.desk.routing import COOKIE, EVERYONE, LOGGED_IN, Routes
 
@@ -28,7 +28,7 @@ async def api_login(request: web.Request):
     email = text_field(data, "email", limit=254)
     password = text_field(data, "password", limit=MAX_PASSWORD)
     engine, moment = request.app[ENGINE], now(request)
-    start = await in_session(engine, begin_login, email=email, address=request.remote or "unknown", now=moment)
+    start = await in_session(engine, begin_login, email=email, address=client_address(request), now=moment)
     if start.attempt.refused:
         minutes = -(-start.attempt.retry_after // 60)
         return web.json_response(

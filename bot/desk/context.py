@@ -12,6 +12,14 @@ KNOWLEDGE = web.AppKey("knowledge", Any)  # bot.knowledge.Knowledge
 STOREFRONT = web.AppKey("storefront", Any)  # bot.desk.storefront.Storefront
 CLOCK = web.AppKey("clock", Callable[[], datetime])
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)
+# The header a trusted balancer puts the client's address in (CLIENT_IP_HEADER); empty: the peer address.
+CLIENT_IP_HEADER = web.AppKey("client_ip_header", str)
+
+
+def client_address(request: web.Request) -> str:
+    header = request.app.get(CLIENT_IP_HEADER, "")
+    forwarded = request.headers.get(header, "").strip() if header else ""
+    return forwarded[:64] or request.remote or "unknown"
 
 
 def engine_of(request: web.Request) -> Engine:

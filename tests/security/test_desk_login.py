@@ -94,6 +94,23 @@ def test_one_address_guessing_many_accounts_is_throttled(agent, knowledge, tmp_p
     run(desk_app(agent, knowledge, tmp_path), scenario)
 
 
+def test_behind_a_balancer_the_forwarded_address_is_counted(agent, knowledge, tmp_path):
+    from bot.desk.app import create_app
+    from tests.security.desk_helpers import NOW, FakeRasa, training_paths
+
+    app = create_app(engine=agent, rasa=FakeRasa(), knowledge=knowledge, now=lambda: NOW,
+                     training=training_paths(tmp_path), client_ip_header="X-Real-IP")
+
+    async def scenario(client):
+        guesser = {**HEADERS, "X-Real-IP": "203.0.113.7"}
+        for number in range(20):
+            assert (await login(client, f"user{number}@shop.example", "guess number x", headers=guesser)).status == 401
+        assert (await login(client, AGENT, PASSWORD, headers=guesser)).status == 429
+        # Everyone else comes through the same balancer (the same peer address) and is not held up.
+        assert (await login(client, AGENT, PASSWORD, headers={**HEADERS, "X-Real-IP": "198.51.100.2"})).status == 200
+    run(app, scenario)
+
+
 def test_a_successful_login_clears_the_accounts_failures(agent, knowledge, tmp_path):
     async def scenario(client):
         assert [s for s, _, _ in await attempts(client, AGENT, "typo typo typo", 4)] == [401] * 4
