@@ -64,10 +64,15 @@ def signed_in_email(tracker: Tracker) -> Optional[str]:
 
 
 def identity_key(tracker: Tracker) -> str:
-    """Who the shop says the shopper is, as a short key: a verification holds only for the same identity,
-    so the next person signing in on a shared computer does not inherit someone else's verified order."""
+    """Who the shopper is, as a short key: the signed-in customer, or an anonymous shopper at a network
+    address. A verification holds only for the same key, so the next person signing in on a shared
+    computer, or a stranger using the same conversation id, does not inherit someone else's order."""
     email = signed_in_email(tracker)
-    return hashlib.sha256(email.encode()).hexdigest()[:16] if email else "anonymous"
+    if email:
+        return hashlib.sha256(email.encode()).hexdigest()[:16]
+    # Anonymous: the verification also belongs to the network address it was made from, so that someone
+    # who learns (or picks) the conversation's id elsewhere does not inherit it.
+    return "anonymous:" + hashlib.sha256(client_of(tracker).encode()).hexdigest()[:16]
 
 
 def verified_order_number(tracker: Tracker) -> Optional[str]:

@@ -326,7 +326,10 @@ class ActionCheckCancellation(Action):
         if tracker.get_slot("cancel_code") != cancel_code.CONFIRMED or \
                 not cancel_code.confirmed(tracker.sender_id, number):
             dispatcher.utter_message(response="utter_cancel_code_failed")
-            return [SlotSet("pending_question", "offer_human"), *FORGET_CODE]
+            # Whoever failed the mailbox check is not treated as the order's owner any more, by the bot
+            # or by the person it hands over to (the console shows no verified order).
+            return [SlotSet("pending_question", "offer_human"), *FORGET_CODE, SlotSet("verification", None),
+                    SlotSet("verified_order", None), SlotSet("order_number", None)]
         items = ", ".join(f"{line.quantity} x {line.name}" for line in order.lines)
         dispatcher.utter_message(response="utter_confirm_cancel", order_number=number, items=items)
         return [SlotSet("pending_question", "cancel_order")]

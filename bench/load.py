@@ -61,7 +61,9 @@ async def _shopper(url: str, orders: Sequence[Tuple[str, str]], stop_at: float, 
     confirmed = asyncio.Event()
     client.on("session_confirm", lambda *_: confirmed.set())
     try:
-        await client.connect(url, transports=["websocket"], socketio_path="/socket.io", wait_timeout=timeout)
+        address = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        await client.connect(url, transports=["websocket"], socketio_path="/socket.io", wait_timeout=timeout,
+                             headers={"X-Real-IP": address})
     except Exception:
         result.errors += 1
         return

@@ -50,7 +50,9 @@ def serving(model: Path, workdir: Path, env: dict, log_name: str, rasa_server: S
     the command that starts Rasa (`python -m rasa run`, or ours, `python -m bot.rasa_server`)."""
     rasa_port, action_port = free_port(), free_port()
     run_env = {**env, "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port), "RASA_TOKEN": TOKEN,
-               "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false"}
+               "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false",
+               # Each simulated shopper comes from an address of its own, as real shoppers do (bench/load.py).
+               "SANIC_REAL_IP_HEADER": "x-real-ip"}
     endpoints = workdir / f"{log_name}-endpoints.yml"
     subprocess.run([sys.executable, "-m", "bot", "render-endpoints", "--output", str(endpoints)], cwd=PROJECT_ROOT,
                    env=run_env, check=True)

@@ -1,4 +1,5 @@
-"""The action server: rasa_sdk's, listening on the local interface only, with a readiness check.
+"""The action server: rasa_sdk's, listening on the local interface only, answering the Rasa server
+only (the token Rasa sends, derived from RASA_TOKEN), with a readiness check.
 
 `/health` (rasa_sdk's own) says the process answers; `/health/ready` also runs a query on the order
 database, so that a balancer or supervisor can tell a live server from one that can do its work."""
@@ -22,7 +23,9 @@ def _database_answers() -> bool:
         return False
 
 
-def create_action_app():
+def create_action_app(token: str):
+    import hmac
+
     from rasa_sdk.endpoint import create_app
     from sanic import response
 
@@ -39,12 +42,21 @@ def create_action_app():
         return response.json({"status": "not ready", "problem": "the order database does not answer"}, status=503)
 
     app.add_route(ready, "/health/ready", methods=["GET"])
+
+    @app.middleware("request")
+    async def only_rasa(request):
+        # Whoever could call the webhook could set any slot ("verified_order") and read any order.
+        if request.path.startswith("/health"):
+            return None
+        if not token or not hmac.compare_digest(request.args.get("token", ""), token):
+            return response.json({"error": "the action server answers the Rasa server only"}, status=401)
+        return None
     from rasa_sdk.plugin import plugin_manager
 
     plugin_manager().hook.attach_sanic_app_extensions(app=app)  # as rasa_sdk's own run() does
     return app
 
 
-def serve(port: int) -> None:
+def serve(port: int, token: str) -> None:
     host = os.environ.get("ACTION_HOST", "127.0.0.1")
-    create_action_app().run(host, port, workers=1)
+    create_action_app(token).run(host, port, workers=1)

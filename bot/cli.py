@@ -1,6 +1,7 @@
 """Command line: python -m bot <command>."""
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -80,8 +81,9 @@ def _serve_actions(args) -> int:
     from bot.action_server import serve
 
     settings = get_settings()
+    settings.require_rasa_token()  # the action token is derived from it
     install_log_masking()
-    serve(args.port or settings.action_port)
+    serve(args.port or settings.action_port, settings.action_token)
     return 0
 
 
@@ -117,12 +119,16 @@ def render_endpoints(target: Path) -> None:
     from bot.settings import PROJECT_ROOT, get_settings
 
     settings = get_settings()
-    values = {**os.environ, "ACTION_PORT": str(settings.action_port)}
+    values = {**os.environ, "ACTION_PORT": str(settings.action_port), "ACTION_TOKEN": settings.action_token}
     template = (PROJECT_ROOT / "endpoints.yml").read_text()
     for key, value in values.items():
         template = template.replace("${" + key + "}", value)
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(template)
+    # It holds the action server's token: readable by its owner only.
+    descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(template)
+    os.chmod(target, 0o600)
 
 
 def _render_endpoints(args) -> int:
@@ -410,6 +416,8 @@ def _abandon_stale(args) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    # Databases, logs, the outbox and rendered files the commands create are nobody else's to read.
+    os.umask(0o077)
     parser = argparse.ArgumentParser(prog="python -m bot", description="Storefront Assistant tools")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -418,7 +426,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     check.set_defaults(handler=_check_kb)
 
     for name, handler, text in (("seed", _seed, "replace all orders with the deterministic demo set"),
-                                ("init-db", _init_db, "create tables; seed if there are no orders")):
+                                ("init-db", _init_db, "upgrade the schema; seed if there are no orders")):
         sub = commands.add_parser(name, help=text)
         sub.add_argument("--database-url", default=None, help="defaults to DATABASE_URL or var/storefront.db")
         sub.add_argument("--today", default=None, help="anchor date for the demo data (YYYY-MM-DD)")

@@ -13,9 +13,9 @@ HEADER = """\
 # readable by its owner only. Values here are never overwritten; .env.example lists every setting.
 """
 DEMO_SIGN_IN = """\
-# Demo feature: the demo shop's /account signs anyone in as any customer of the demo orders.
-# Never switch it on where real customers' orders are (production refuses it).
-DEMO_SIGN_IN=1
+# Demo feature, off: set DEMO_SIGN_IN=1 to let the demo shop's /account sign anyone in as any customer of
+# the demo orders (and see their orders). Never where real customers' orders are (production refuses it).
+DEMO_SIGN_IN=0
 """
 
 
@@ -27,8 +27,8 @@ def new_secret() -> str:
 def ensure_env_file(path: Path, *, environment: str) -> List[str]:
     """Add each generated secret that is missing or empty; the names written, in order.
 
-    A development .env also gets DEMO_SIGN_IN=1, with a comment, when it does not set DEMO_SIGN_IN (an
-    explicit DEMO_SIGN_IN=0 stays). The file is rewritten atomically with mode 0600 whenever something
+    A development .env also gets DEMO_SIGN_IN=0 with a comment saying how to switch the demo sign-in on,
+    when it does not set DEMO_SIGN_IN (an explicit value stays). The file is rewritten atomically with mode 0600 whenever something
     is added, and set to 0600 even when nothing is.
     """
     existing = path.read_text(encoding="utf-8") if path.is_file() else ""

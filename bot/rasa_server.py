@@ -106,6 +106,7 @@ def surface_tracker_store_errors() -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    os.umask(0o077)  # the tracker store's SQLite file and the logs are nobody else's to read
     keep_one_action_response_validator()
     apologise_when_actions_fail()
     surface_tracker_store_errors()

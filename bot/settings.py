@@ -4,6 +4,8 @@ No secret has a default in the source: `python -m bot init-env` (which `make run
 ones into `.env`. Outside development a token or secret shorter than SECRET_MIN_LENGTH stops every
 command at start.
 """
+import hashlib
+import hmac
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -126,6 +128,14 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def action_token(self) -> str:
+        """What the Rasa server shows the action server, derived from RASA_TOKEN so that both sides know it
+        without another secret to configure; empty while RASA_TOKEN is (the servers refuse to start)."""
+        if not self.rasa_token:
+            return ""
+        return hmac.new(self.rasa_token.encode(), b"storefront action server", hashlib.sha256).hexdigest()
 
     def require_rasa_token(self) -> str:
         """For the commands that talk to Rasa or start it: Rasa with an empty token has no authentication."""

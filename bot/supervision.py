@@ -51,7 +51,7 @@ def supervisor_config(settings: Settings, *, python: str, run_dir: Path, log_dir
         f"pidfile = {_value(str(run_dir / 'supervisord.pid'))}",
         f"childlogdir = {_value(str(log_dir))}",
         f"directory = {_value(str(PROJECT_ROOT))}",
-        "umask = 027",
+        "umask = 077",
         "strip_ansi = true",
         "",
         "; supervisorctl talks to supervisord over this socket, which only its owner may open.",

@@ -3,6 +3,8 @@
 # of them that dies; wait until all three answer; Ctrl-C stops the supervisor and with it every server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The database, logs, .env and the mail outbox are readable by their owner only.
+umask 077
 ROOT="$PWD"
 PY="$ROOT/.venv/bin/python"
 SUPERVISORD="$ROOT/.venv/bin/supervisord"

@@ -4,6 +4,7 @@ applied to every shopper message before Rasa reads it.
 - Text is cleaned (invalid Unicode, control characters) and capped; a refusal is a clear reply.
 - A typed "/intent{...}" is read as words unless the assistant offered that payload as a button in the
   conversation, so `/restart` or an injected entity cannot reset the conversation or its slots.
+- A client (network address) sending more than 30 messages in 10 seconds is asked to slow down.
 - The network address the channel saw is written into the metadata (`client`), overwriting what the
   client sent: the verification and handoff limits count per address across conversations.
 - When Rasa fails to take a message in (the tracker store cannot be written, say), the shopper is told
@@ -13,6 +14,7 @@ Referenced from credentials.yml by module path; the names stay "rest" and "socke
 widget and the desk's `output_channel=socketio` are unchanged.
 """
 import asyncio
+import ipaddress
 import json
 import logging
 import re
@@ -25,8 +27,9 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from socketio import AsyncServer
 
-from bot.chat.limits import (MAX_MESSAGE_CHARS, NOT_TEXT_REPLY, TOO_LONG_REPLY, as_text, clean_text,
-                             is_too_long, offered_payloads, trusted_metadata)
+from bot.chat.limits import (MAX_MESSAGE_CHARS, MESSAGE_WINDOW_SECONDS, MESSAGES_PER_CLIENT, NOT_TEXT_REPLY,
+                             TOO_FAST_REPLY, TOO_LONG_REPLY, RateLimit, as_text, clean_text, is_too_long,
+                             offered_payloads, trusted_metadata)
 
 logger = logging.getLogger(__name__)
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -34,6 +37,8 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 SENDER_ID = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
 # socket.io packets larger than this are dropped by the server before any handler runs.
 MAX_SOCKET_PACKET_BYTES = 8 * MAX_MESSAGE_CHARS + 16 * 1024
+# Messages per client, counted in this Rasa process.
+MESSAGES = RateLimit()
 FAULT_REPLY = ("Sorry, something went wrong on our side and I could not take that message in. "
                "Please try again in a few minutes.")
 
@@ -54,6 +59,11 @@ async def _offered(sender_id: Text) -> Set[str]:
 async def admit(on_new_message: OnNewMessage, *, text: Any, sender_id: Text, metadata: Any, client: str,
                 output_channel: OutputChannel, input_channel: Text) -> None:
     """Apply the shop's rules to one message, then hand it to Rasa (or tell the shopper why not)."""
+    if not MESSAGES.allow(client):
+        logger.warning("a client is sending more than %d messages in %.0f s; refused one for %s",
+                       MESSAGES_PER_CLIENT, MESSAGE_WINDOW_SECONDS, sender_id)
+        await output_channel.send_text_message(sender_id, TOO_FAST_REPLY)
+        return
     cleaned = clean_text(text)
     if cleaned is None:
         await output_channel.send_text_message(sender_id, NOT_TEXT_REPLY)
@@ -125,6 +135,9 @@ class ShopRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> response.HTTPResponse:
+            # JSON only: a foreign page can send a text/plain form without asking, but not JSON.
+            if (request.content_type or "").split(";")[0].strip().lower() != "application/json":
+                return _json_error(415, "send JSON with Content-Type: application/json")
             try:
                 body = json.loads(request.body or b"")
             except (ValueError, RecursionError):
@@ -143,9 +156,29 @@ class ShopRestInput(RestInput):
 
 
 def client_address(request: Request) -> str:
-    # remote_addr honours Sanic's proxy settings (SANIC_PROXIES_COUNT, SANIC_REAL_IP_HEADER) behind a
+    # remote_addr honours Sanic's proxy settings (SANIC_REAL_IP_HEADER, from CLIENT_IP_HEADER) behind a
     # balancer; without them it is empty and the peer address is used, so a client cannot choose it.
-    return request.remote_addr or request.ip or "unknown"
+    return client_key(request.remote_addr or request.ip or "unknown")
+
+
+def client_key(address: str) -> str:
+    """One key per IPv4 address, and per /64 for IPv6: a single IPv6 subscriber holds a whole /64 and could
+    otherwise take a fresh address for every try."""
+    try:
+        parsed = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return address[:64]
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+
+
+def shop_origins():
+    from bot.settings import get_settings
+
+    return get_settings().shop_origins
 
 
 class ShopSocketIOInput(SocketIOInput):
@@ -156,7 +189,9 @@ class ShopSocketIOInput(SocketIOInput):
         return "socketio"
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=[],
+        # python-engineio reads an empty list as "no origin check at all": name the shop's origins, so that
+        # no other site's page can hold a chat (and the per-client limits) through its visitors' browsers.
+        sio = AsyncServer(async_mode="sanic", cors_allowed_origins=list(shop_origins()) or None,
                           max_http_buffer_size=MAX_SOCKET_PACKET_BYTES)
         webhook = SocketBlueprint(sio, self.socketio_path, "socketio_webhook", __name__)
         self.sio = sio

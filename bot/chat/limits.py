@@ -3,7 +3,9 @@
 Pure functions over plain data, importable without Rasa; the channels (bot/chat/channels.py) apply them.
 """
 import re
-from typing import Any, Dict, Iterable, Optional, Set
+import time
+from collections import deque
+from typing import Any, Callable, Deque, Dict, Iterable, Optional, Set
 
 # Longer messages are refused before NLU with a clear reply: a question to a shop's assistant fits in a
 # few sentences, and a 5 MB message once held every other shopper up for 14 seconds.
@@ -27,6 +29,10 @@ PAYLOAD_PREFIX = "/"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
+# Messages one client (network address) may send in a window: far above anyone typing, far below a script.
+MESSAGES_PER_CLIENT = 30
+MESSAGE_WINDOW_SECONDS = 10.0
+TOO_FAST_REPLY = "You're sending messages faster than I can read them. Please wait a few seconds and try again."
 TOO_LONG_REPLY = (f"That message is too long for me to read (more than {MAX_MESSAGE_CHARS} characters). "
                   "Could you put your question in a few sentences?")
 NOT_TEXT_REPLY = "I can only read text messages. What can I help you with?"
@@ -83,3 +89,31 @@ def trusted_metadata(metadata: Any, *, client: str, typed_text: Optional[str] = 
         clean[TYPED_TEXT_KEY] = typed_text
         clean.pop("display_text", None)
     return clean
+
+
+class RateLimit:
+    """At most `limit` events per key in any `window` seconds (a sliding window kept in memory, per
+    process: with several Rasa servers each counts its own share)."""
+
+    def __init__(self, limit: int = MESSAGES_PER_CLIENT, window: float = MESSAGE_WINDOW_SECONDS,
+                 clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000):
+        self.limit, self.window, self.clock, self.max_keys = limit, window, clock, max_keys
+        self._events: Dict[str, Deque[float]] = {}
+
+    def allow(self, key: str) -> bool:
+        now = self.clock()
+        events = self._events.get(key)
+        if events is None:
+            if len(self._events) >= self.max_keys:
+                self._forget_idle(now)
+            events = self._events[key] = deque()
+        while events and events[0] <= now - self.window:
+            events.popleft()
+        if len(events) >= self.limit:
+            return False
+        events.append(now)
+        return True
+
+    def _forget_idle(self, now: float) -> None:
+        for key in [k for k, events in self._events.items() if not events or events[-1] <= now - self.window]:
+            del self._events[key]

@@ -26,10 +26,18 @@ logger = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 REPORT_FOLDER = re.compile(r"^\d{8}-\d{6}-[\w.-]{1,40}$")
 MAX_IMPORT = 8 * 1024 * 1024
+# 50 rows a page: a million messages.
+MAX_PAGE = 20_000
 
 
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
+
+
+def _page(value: str) -> int:
+    if not (value or "0").isascii() or not (value or "0").isdigit() or int(value or "0") > MAX_PAGE:
+        raise ValueError(value)
+    return int(value or "0")
 
 
 def _date(value: str) -> Optional[datetime]:
@@ -68,9 +76,9 @@ def add_workbench_routes(app: web.Application, *, engine: Engine, rasa, paths: T
                                not_understood=q.get("not_understood") == "1", handed_off=q.get("handed_off") == "1",
                                since=_date(q.get("since", "")), until=_date(q.get("until", "")),
                                search=q.get("q", "")[:200].strip(), status=q.get("status", "todo"),
-                               page=int(q.get("page", "0") or 0))
+                               page=_page(q.get("page", "0")))
         except ValueError:
-            return _error(400, "dates are YYYY-MM-DD and page is a number")
+            return _error(400, f"dates are YYYY-MM-DD and page is a whole number from 0 to {MAX_PAGE}")
         # Syncs new chat messages first; rows name conversations by opaque reference, never by id.
         return web.json_response(await in_thread(inbox_page, engine, query, user_id=request["user"]["id"],
                                                  predict=rasa.parse))

@@ -5,8 +5,10 @@ Pure functions over plain data, so that the rules can be tested without Rasa; th
 """
 import enum
 import re
+from functools import lru_cache
+from pathlib import Path
 from dataclasses import dataclass, field
-from typing import Optional, Sequence, Tuple
+from typing import FrozenSet, Optional, Sequence, Tuple
 
 from rapidfuzz import fuzz
 
@@ -45,12 +47,25 @@ class Thresholds:
 
 _NORMALISE = re.compile(r"[^a-z0-9 ]+")
 _MARKUP = re.compile(r"<[^>]*>|https?://\S+")
+_WORD = re.compile(r"[^\W\d_]+")
+COMMON_WORDS_FILE = Path(__file__).resolve().parents[2] / "lexicons" / "common_words.txt"
+
+
+@lru_cache(maxsize=1)
+def common_words() -> FrozenSet[str]:
+    lines = COMMON_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(word for line in lines if not line.startswith("#") for word in line.lower().split())
 
 
 def is_junk(text: str) -> bool:
-    """No words to understand: no letters, a single letter, or only markup and links. Not understanding
-    such messages is no reason to call a person (a script's junk must not fill the queue)."""
-    return sum(1 for character in _MARKUP.sub(" ", text or "") if character.isalpha()) < 2
+    """No words to understand: no letters, a single letter, only markup and links, or keyboard mashing
+    (not one word of lexicons/common_words.txt). Not understanding such messages is no reason to call a
+    person: a script's noise must not fill the queue."""
+    plain = _MARKUP.sub(" ", text or "")
+    if sum(1 for character in plain if character.isalpha()) < 2:
+        return True
+    words = {word.lower() for word in _WORD.findall(plain.replace("'", ""))}
+    return not words & common_words()
 
 
 def _normalised(text: str) -> str:

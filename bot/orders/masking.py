@@ -1,6 +1,7 @@
 """Keep personal data out of replies and logs."""
 import logging
 import re
+import unicodedata
 from typing import Callable
 
 from bot.orders.numbers import EMAIL, EXPLICIT_ORDER_NUMBER
@@ -86,6 +87,8 @@ def _replace_numbers(text: str, replace: Callable[[str], str]) -> str:
 def mask_personal_data(text: str) -> str:
     """For people who need the wording, not the shopper (trainers): emails, order numbers, postcodes and
     tracking numbers masked; ordinary numbers ("size 42", "182 cm", "2 pairs") stay."""
+    # Fullwidth and other compatibility forms ("ＴＳ１００００４") are read as the plain characters they are.
+    text = unicodedata.normalize("NFKC", text)
     return _replace_numbers(EXPLICIT_ORDER_NUMBER.sub("TS******", mask_email(text)), _stars)
 
 

@@ -41,3 +41,13 @@ def slot_events(events) -> Dict[str, Any]:
 
 def texts(messages) -> List[str]:
     return [m.get("text") or m.get("response") for m in messages]
+
+
+def _anonymous_key() -> str:
+    from actions._context import identity_key
+
+    return identity_key(tracker())
+
+
+# The identity key of the trackers built here: an anonymous shopper at the conversation's own "address".
+ANONYMOUS = _anonymous_key()

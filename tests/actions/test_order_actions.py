@@ -4,7 +4,7 @@ from actions.conversation import ActionAcknowledgeComplaint, ActionAnswerYesNo
 from actions.orders import (ActionCheckCancellation, ActionOrderStatus, ValidateCancelOrderForm,
                             ValidateOrderStatusForm)
 from bot.db import Customer, Order, OrderStatus, session_scope
-from tests.actions.helpers import run, slot_events, texts, tracker
+from tests.actions.helpers import ANONYMOUS, run, slot_events, texts, tracker
 
 FORM = "order_status_form"
 
@@ -99,7 +99,7 @@ def test_typed_order_number_while_asked_for_email_is_a_correction(app_database):
 def test_late_order_offers_a_person(app_database):
     number, email, _ = order_of(app_database, OrderStatus.delayed)
     slots = {"order_number": number, "verification": "verified", "verified_order": number,
-             "verified_identity": "anonymous"}
+             "verified_identity": ANONYMOUS}
     messages, events = run(ActionOrderStatus(), tracker(slots=slots))
     assert "I'm sorry" in messages[0]["text"] and texts(messages)[1] == "utter_offer_person"
     pending = slot_events(events)["pending_question"]
@@ -144,7 +144,7 @@ def test_cancel_needs_the_code_mailed_to_the_order_then_is_done(app_database, ma
 def test_slots_that_claim_a_code_cancel_nothing(app_database, mailbox):
     number, email, _ = order_of(app_database, OrderStatus.placed)
     slots = {"order_number": number, "verification": "verified", "verified_order": number,
-             "verified_identity": "anonymous", "cancel_code": "confirmed", "pending_question": "cancel_order"}
+             "verified_identity": ANONYMOUS, "cancel_code": "confirmed", "pending_question": "cancel_order"}
     messages, _ = run(ActionCheckCancellation(), tracker(slots=slots))
     assert texts(messages) == ["utter_cancel_code_failed"]
     messages, _ = run(ActionAnswerYesNo(), tracker("yes", "affirm", slots=slots))
@@ -171,15 +171,16 @@ def test_no_mail_server_no_cancellation(app_database, monkeypatch):
     get_settings.cache_clear()
     number, email, slots = verified_for_cancelling(app_database)
     assert slots["cancel_code"] == "failed"
-    messages, _ = run(ActionCheckCancellation(), tracker(slots=slots))
+    messages, events = run(ActionCheckCancellation(), tracker(slots=slots))
     assert texts(messages) == ["utter_cancel_code_failed"]
+    assert slot_events(events)["verified_order"] is None  # the person taking over sees no verified order
     get_settings.cache_clear()
 
 
 def test_cancel_after_shipping_explains_returns(app_database):
     number, _, _ = order_of(app_database, OrderStatus.in_transit)
     slots = {"order_number": number, "verification": "verified", "verified_order": number,
-             "verified_identity": "anonymous"}
+             "verified_identity": ANONYMOUS}
     messages, _ = run(ActionCheckCancellation(), tracker(slots=slots))
     assert texts(messages) == ["utter_cancel_too_late"]
     assert "how_to_start" in messages[0]
@@ -189,7 +190,7 @@ def test_unverified_conversation_never_sees_an_order(app_database):
     number, _, _ = order_of(app_database, OrderStatus.in_transit)
     for action in (ActionOrderStatus(), ActionCheckCancellation()):
         messages, _ = run(action, tracker(slots={"order_number": number, "verification": "verified",
-                                                  "verified_order": "TS100002", "verified_identity": "anonymous"}))
+                                                  "verified_order": "TS100002", "verified_identity": ANONYMOUS}))
         assert texts(messages) == ["utter_ask_order_number"]
 
 

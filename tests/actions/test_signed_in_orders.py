@@ -9,7 +9,7 @@ from actions.orders import ActionOrderStatus, ValidateCancelOrderForm, ValidateO
 from bot.chat.identity import sign_identity
 from bot.db import Customer, Order, session_scope
 from bot.settings import get_settings
-from tests.actions.helpers import domain, run, slot_events, texts, tracker
+from tests.actions.helpers import ANONYMOUS, domain, run, slot_events, texts, tracker
 
 
 def customer_with_orders(engine, at_least=2):
@@ -117,7 +117,7 @@ def test_signing_in_on_a_shared_computer_forgets_an_anonymous_verification(app_d
 
     email, numbers, stranger_order = customer_with_orders(app_database)
     slots = {"order_number": stranger_order, "verification": "verified", "verified_order": stranger_order,
-             "verified_identity": "anonymous"}
+             "verified_identity": ANONYMOUS}
     messages, _ = run(ActionCheckCancellation(), signed_tracker(token_for(email), "cancel my order", "cancel_order",
                                                                 slots=slots))
     assert texts(messages) == ["utter_ask_order_number"]

@@ -28,11 +28,11 @@ def test_near_identical_text_counts_whatever_the_intent():
 
 
 def test_three_not_understood_in_a_row():
-    turns = asks(("blorp", "nlu_fallback"), ("zzz qqq", "nlu_fallback"))
+    turns = asks(("can you sing for me", "nlu_fallback"), ("tell me about the moon", "nlu_fallback"))
     assert decide(turns) is None
     turns.append(Turn("what??", "out_of_scope"))
     assert decide(turns) == HandoffReason.repeated
-    interrupted = asks(("blorp", "nlu_fallback"), ("hi", "greet"), ("zzz", "nlu_fallback"))
+    interrupted = asks(("can you sing", "nlu_fallback"), ("hi", "greet"), ("what is the moon", "nlu_fallback"))
     assert decide(interrupted) is None
 
 
@@ -64,5 +64,7 @@ def test_thresholds_come_from_configuration():
 def test_junk_is_no_reason_to_call_a_person():
     junk = asks(("???", "nlu_fallback"), ("1234567", "nlu_fallback"), ("<b></b> https://x.example/a", "nlu_fallback"))
     assert decide(junk) is None
-    words = asks(("blorp", "nlu_fallback"), ("zzz qqq", "nlu_fallback"), ("fnord", "nlu_fallback"))
+    mashing = asks(("asdkjh", "nlu_fallback"), ("qwpoeiru", "nlu_fallback"), ("zxmcnvb", "nlu_fallback"))
+    assert decide(mashing) is None
+    words = asks(("can you sing", "nlu_fallback"), ("wie spät ist es", "nlu_fallback"), ("my cat is sad", "nlu_fallback"))
     assert decide(words) == HandoffReason.repeated

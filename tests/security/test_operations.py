@@ -95,10 +95,10 @@ def test_first_run_writes_env_with_random_secrets_readable_by_its_owner_only(tmp
         assert one[name] != two[name]  # random, not a default from the source
     assert len({one[name] for name in SECRETS}) == len(SECRETS)  # each secret its own
     text = first.read_text()
-    # A newcomer gets the demo sign-in, said to be a demo feature.
-    assert one["DEMO_SIGN_IN"] == "1"
-    comment = text.splitlines()[text.splitlines().index("DEMO_SIGN_IN=1") - 2]
-    assert comment.startswith("#") and "demo feature" in comment.lower()
+    # The demo sign-in (anyone signs in as any demo customer) stays off until switched on; .env says how.
+    assert one["DEMO_SIGN_IN"] == "0"
+    comment = text.splitlines()[text.splitlines().index("DEMO_SIGN_IN=0") - 2]
+    assert comment.startswith("#") and "demo feature" in comment.lower() and "DEMO_SIGN_IN=1" in comment
 
 
 def test_values_already_in_env_are_never_overwritten(tmp_path):

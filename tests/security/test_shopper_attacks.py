@@ -226,3 +226,68 @@ def test_bad_bodies_get_a_400_with_a_json_error(servers, body):
         assert "only read text" in answer[0]["text"]
     else:
         assert status == 400 and "error" in answer
+
+
+def test_a_conversation_id_used_from_another_address_does_not_inherit_the_verification(servers):
+    (number, _, postcode), = orders(servers, OrderStatus.shipped, 1)
+    sender = f"me-{uuid.uuid4().hex[:4]}"  # the kind of id a REST client picks, and a stranger can guess
+    assert f"Order {number}" in try_order(servers, number, postcode, client=new_client(), sender=sender)
+    stranger = new_client()
+    reply = joined(servers, sender, "where is my order?", stranger) + joined(servers, sender, number, stranger)
+    assert f"Order {number}" not in reply and "email address or the delivery postcode" in reply
+
+
+def test_one_client_cannot_send_faster_than_a_person_types(servers):
+    from bot.chat.limits import MESSAGES_PER_CLIENT, TOO_FAST_REPLY
+
+    client = new_client()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(lambda _: joined(servers, new_sender(), "hi", client), range(MESSAGES_PER_CLIENT + 10)))
+    assert sum(TOO_FAST_REPLY in reply for reply in replies) >= 10
+    assert TOO_FAST_REPLY not in joined(servers, new_sender(), "hi", new_client())  # others are served
+
+
+def test_keyboard_mashing_makes_no_ticket(servers):
+    sender, client = new_sender(), new_client()
+    for junk in ("asdkjh", "qwpoeiru", "zxmcnvb", "lkjhgf"):
+        servers.say(sender, junk, client=client)
+    assert not tracker(servers, sender)["paused"]
+
+
+def test_another_sites_page_cannot_talk_to_the_assistant(servers):
+    import asyncio
+
+    import socketio
+
+    async def connects(origin: str) -> bool:
+        client = socketio.AsyncClient(reconnection=False)
+        try:
+            await client.connect(servers.rasa_url, transports=["websocket"], socketio_path="/socket.io",
+                                 headers={"Origin": origin}, wait_timeout=10)
+        except socketio.exceptions.ConnectionError:
+            return False
+        await client.disconnect()
+        return True
+
+    # A foreign page's browser sends its Origin: the socket.io channel refuses it; the shop's pages are welcome.
+    assert not asyncio.run(connects("https://evil.example"))
+    assert asyncio.run(connects(servers.desk_url))
+    # ...and the REST channel takes JSON only, which a foreign page cannot send without CORS allowing it.
+    request = urllib.request.Request(f"{servers.rasa_url}/webhooks/rest/webhook", data=b'{"sender": "x", "message": "hi"}',
+                                     headers={"Content-Type": "text/plain", "Origin": "https://evil.example"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 415
+
+
+def test_the_action_server_answers_the_rasa_server_only(servers):
+    body = json.dumps({"next_action": "action_order_status", "sender_id": "x", "tracker": {
+        "sender_id": "x", "slots": {"verification": "verified", "verified_order": "TS100008",
+                                    "order_number": "TS100008"}, "latest_message": {}, "events": []},
+        "domain": {}, "version": "3.6.21"}).encode()
+    for query in ("", "?token=guess"):
+        request = urllib.request.Request(f"http://127.0.0.1:{servers.action_port}/webhook{query}", data=body,
+                                         headers={"Content-Type": "application/json"})
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=30)
+        assert refused.value.code == 401 and b"TS100008" not in refused.value.read()

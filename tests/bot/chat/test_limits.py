@@ -44,3 +44,23 @@ def test_the_server_writes_the_client_and_the_typed_text():
     assert metadata[CLIENT_METADATA_KEY] == "198.51.100.7" and metadata[TYPED_TEXT_KEY] == "/restart"
     assert "display_text" not in metadata and metadata["page"] == {"product": "TS-JKT-001"}
     assert trusted_metadata("not a dict", client="c") == {CLIENT_METADATA_KEY: "c"}
+
+
+def test_the_rate_limit_slides():
+    from bot.chat.limits import RateLimit
+
+    now = [0.0]
+    limit = RateLimit(limit=3, window=10, clock=lambda: now[0])
+    assert [limit.allow("a") for _ in range(4)] == [True, True, True, False]
+    assert limit.allow("b")  # another client is not held up
+    now[0] = 10.5
+    assert limit.allow("a")
+
+
+def test_clients_are_keyed_per_ipv4_address_and_per_ipv6_64():
+    from bot.chat.channels import client_key
+
+    assert client_key("198.51.100.7") == "198.51.100.7"
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert client_key("::ffff:198.51.100.7") == "198.51.100.7"
+    assert client_key("unknown") == "unknown"
