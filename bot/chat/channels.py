@@ -18,6 +18,7 @@ import ipaddress
 import json
 import logging
 import re
+import secrets
 from typing import Any, Awaitable, Callable, Dict, Optional, Set, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
@@ -30,6 +31,7 @@ from socketio import AsyncServer
 from bot.chat.limits import (MAX_MESSAGE_CHARS, MESSAGE_WINDOW_SECONDS, MESSAGES_PER_CLIENT, NOT_TEXT_REPLY,
                              TOO_FAST_REPLY, TOO_LONG_REPLY, RateLimit, as_text, clean_text, is_too_long,
                              offered_payloads, trusted_metadata)
+from bot.chat.sessions import is_widget_session
 
 logger = logging.getLogger(__name__)
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -214,8 +216,9 @@ class ShopSocketIOInput(SocketIOInput):
         @sio.on("session_request", namespace=self.namespace)
         async def session_request(sid: Text, data: Optional[Dict]) -> None:
             session_id = data.get("session_id") if isinstance(data, dict) else None
-            if not isinstance(session_id, str) or not SENDER_ID.fullmatch(session_id):
-                session_id = _new_session_id()
+            # Only widget ids (128 random bits): a socket cannot join a REST conversation ("me") by naming it.
+            if not isinstance(session_id, str) or not is_widget_session(session_id):
+                session_id = new_widget_session()
             if self.session_persistence:
                 sio.enter_room(sid, session_id)
             await sio.emit("session_confirm", session_id, room=sid)
@@ -226,7 +229,7 @@ class ShopSocketIOInput(SocketIOInput):
                 return
             if self.session_persistence:
                 sender_id = data.get("session_id")
-                if not isinstance(sender_id, str) or not SENDER_ID.fullmatch(sender_id):
+                if not isinstance(sender_id, str) or not is_widget_session(sender_id):
                     logger.warning("a socket.io message without a valid session_id was ignored")
                     return
             else:
@@ -244,7 +247,5 @@ class ShopSocketIOInput(SocketIOInput):
         return webhook
 
 
-def _new_session_id() -> str:
-    import uuid
-
-    return uuid.uuid4().hex
+def new_widget_session() -> str:
+    return f"web-{secrets.token_hex(16)}"

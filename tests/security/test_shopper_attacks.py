@@ -291,3 +291,25 @@ def test_the_action_server_answers_the_rasa_server_only(servers):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(request, timeout=30)
         assert refused.value.code == 401 and b"TS100008" not in refused.value.read()
+
+
+def test_a_socket_cannot_join_a_conversation_it_names_unless_it_is_a_widget_session(servers):
+    import asyncio
+
+    import socketio
+
+    async def session_for(requested: str) -> str:
+        client = socketio.AsyncClient(reconnection=False)
+        confirmed = asyncio.get_running_loop().create_future()
+        client.on("session_confirm", lambda session: confirmed.done() or confirmed.set_result(session))
+        await client.connect(servers.rasa_url, transports=["websocket"], socketio_path="/socket.io",
+                             headers={"Origin": servers.desk_url}, wait_timeout=10)
+        await client.emit("session_request", {"session_id": requested})
+        granted = await asyncio.wait_for(confirmed, 10)
+        await client.disconnect()
+        return granted
+
+    widget = f"web-{uuid.uuid4().hex}"
+    assert asyncio.run(session_for(widget)) == widget
+    granted = asyncio.run(session_for("me"))
+    assert granted != "me" and granted.startswith("web-")
