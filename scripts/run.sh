@@ -47,7 +47,7 @@ Storefront Assistant is running.
   Logs:          var/log/rasa.log, var/log/actions.log, var/log/desk.log
 
 Talk to it over the REST channel:
-  curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook \\
+  curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -H "Content-Type: application/json" \\
        -d '{"sender": "me", "message": "where is my order?"}'
 
 Try an order: "where is my order?", then TS100004 and V6B 1A1 (more in README.md, "Demo orders").
