@@ -180,17 +180,17 @@ class ValidateCancelOrderForm(_OrderSlotValidation, FormValidationAction):
     async def required_slots(self, domain_slots: List[Text], dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> List[Text]:
         slots = await super().required_slots(domain_slots, dispatcher, tracker, domain)
-        return slots if cancel_code.needed(tracker) else [slot for slot in slots if slot != "cancel_code"]
+        return slots if cancel_code.still_waiting(tracker) else [slot for slot in slots if slot != "cancel_code"]
 
-    def validate_order_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                              tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        return self._mail_code_once_verified(dispatcher, tracker,
-                                             super().validate_order_number(slot_value, dispatcher, tracker, domain))
+    async def validate_order_number(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                    tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        slots = super().validate_order_number(slot_value, dispatcher, tracker, domain)
+        return await self._mail_code_once_verified(dispatcher, tracker, slots)
 
-    def validate_verification(self, slot_value: Any, dispatcher: CollectingDispatcher,
-                              tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
-        return self._mail_code_once_verified(dispatcher, tracker,
-                                             super().validate_verification(slot_value, dispatcher, tracker, domain))
+    async def validate_verification(self, slot_value: Any, dispatcher: CollectingDispatcher,
+                                    tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        slots = super().validate_verification(slot_value, dispatcher, tracker, domain)
+        return await self._mail_code_once_verified(dispatcher, tracker, slots)
 
     def validate_cancel_code(self, slot_value: Any, dispatcher: CollectingDispatcher,
                              tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
@@ -202,22 +202,22 @@ class ValidateCancelOrderForm(_OrderSlotValidation, FormValidationAction):
             if answered_side_question(dispatcher, tracker):
                 return {"cancel_code": None}
         try:
-            return cancel_code.validate(dispatcher, tracker, answer)
+            return cancel_code.check_answer(dispatcher, tracker, answer)
         except SQLAlchemyError:
             logger.exception("order database unavailable during the code check")
             dispatcher.utter_message(response="utter_something_went_wrong")
             return {"cancel_code": None}
 
     @staticmethod
-    def _mail_code_once_verified(dispatcher: CollectingDispatcher, tracker: Tracker,
-                                 slots: Dict[Text, Any]) -> Dict[Text, Any]:
+    async def _mail_code_once_verified(dispatcher: CollectingDispatcher, tracker: Tracker,
+                                       slots: Dict[Text, Any]) -> Dict[Text, Any]:
         number = slots.get("verified_order") or (
             verified_order_number(tracker) if slots.get("verification") == VERIFIED else None)
         if slots.get("verification") != VERIFIED or not number or tracker.get_slot("code_sent_to") \
                 or tracker.get_slot("cancel_code"):
             return slots
         try:
-            return {**slots, **cancel_code.start(tracker, number)}
+            return {**slots, **await cancel_code.mail_code(tracker, number)}
         except SQLAlchemyError:
             logger.exception("order database unavailable while mailing a cancellation code")
             return {**slots, "cancel_code": cancel_code.FAILED}

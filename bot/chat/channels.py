@@ -14,7 +14,6 @@ Referenced from credentials.yml by module path; the names stay "rest" and "socke
 widget and the desk's `output_channel=socketio` are unchanged.
 """
 import asyncio
-import ipaddress
 import json
 import logging
 import re
@@ -29,7 +28,7 @@ from sanic.request import Request
 from socketio import AsyncServer
 
 from bot.chat.limits import (MAX_MESSAGE_CHARS, MESSAGE_WINDOW_SECONDS, MESSAGES_PER_CLIENT, NOT_TEXT_REPLY,
-                             TOO_FAST_REPLY, TOO_LONG_REPLY, RateLimit, as_text, clean_text, is_too_long,
+                             TOO_FAST_REPLY, TOO_LONG_REPLY, RateLimit, address_key, as_text, clean_text, is_too_long,
                              offered_payloads, trusted_metadata)
 from bot.chat.sessions import is_widget_session
 
@@ -39,8 +38,9 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 SENDER_ID = re.compile(r"[A-Za-z0-9_.:@+-]{1,128}")
 # socket.io packets larger than this are dropped by the server before any handler runs.
 MAX_SOCKET_PACKET_BYTES = 8 * MAX_MESSAGE_CHARS + 16 * 1024
-# Messages per client, counted in this Rasa process.
-MESSAGES = RateLimit()
+# Messages per client address, counted in this Rasa process across both channels (a client gains nothing
+# by splitting its messages between REST and socket.io).
+CLIENT_MESSAGES = RateLimit()
 FAULT_REPLY = ("Sorry, something went wrong on our side and I could not take that message in. "
                "Please try again in a few minutes.")
 
@@ -61,7 +61,7 @@ async def _offered(sender_id: Text) -> Set[str]:
 async def admit(on_new_message: OnNewMessage, *, text: Any, sender_id: Text, metadata: Any, client: str,
                 output_channel: OutputChannel, input_channel: Text) -> None:
     """Apply the shop's rules to one message, then hand it to Rasa (or tell the shopper why not)."""
-    if not MESSAGES.allow(client):
+    if not CLIENT_MESSAGES.allow(client):
         logger.warning("a client is sending more than %d messages in %.0f s; refused one for %s",
                        MESSAGES_PER_CLIENT, MESSAGE_WINDOW_SECONDS, sender_id)
         await output_channel.send_text_message(sender_id, TOO_FAST_REPLY)
@@ -160,21 +160,7 @@ class ShopRestInput(RestInput):
 def client_address(request: Request) -> str:
     # remote_addr honours Sanic's proxy settings (SANIC_REAL_IP_HEADER, from CLIENT_IP_HEADER) behind a
     # balancer; without them it is empty and the peer address is used, so a client cannot choose it.
-    return client_key(request.remote_addr or request.ip or "unknown")
-
-
-def client_key(address: str) -> str:
-    """One key per IPv4 address, and per /64 for IPv6: a single IPv6 subscriber holds a whole /64 and could
-    otherwise take a fresh address for every try."""
-    try:
-        parsed = ipaddress.ip_address(address.strip("[]"))
-    except ValueError:
-        return address[:64]
-    if parsed.version == 4:
-        return str(parsed)
-    if parsed.ipv4_mapped is not None:
-        return str(parsed.ipv4_mapped)
-    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return address_key(request.remote_addr or request.ip or "unknown")
 
 
 def shop_origins():

@@ -2,6 +2,7 @@
 
 Pure functions over plain data, importable without Rasa; the channels (bot/chat/channels.py) apply them.
 """
+import ipaddress
 import re
 import time
 from collections import deque
@@ -117,3 +118,17 @@ class RateLimit:
     def _forget_idle(self, now: float) -> None:
         for key in [k for k, events in self._events.items() if not events or events[-1] <= now - self.window]:
             del self._events[key]
+
+
+def address_key(address: str) -> str:
+    """The key limits count a client by: its IPv4 address, or its IPv6 /64 (one subscriber holds a whole
+    /64 and could otherwise take a fresh address for every try)."""
+    try:
+        parsed = ipaddress.ip_address(address.strip().strip("[]"))
+    except ValueError:
+        return address.strip()[:64] or "unknown"
+    if parsed.version == 4:
+        return str(parsed)
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{parsed}/64", strict=False))

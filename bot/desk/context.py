@@ -4,6 +4,8 @@ from datetime import datetime
 from typing import Any, Callable
 
 from aiohttp import web
+
+from bot.chat.limits import address_key
 from sqlalchemy.engine import Engine
 
 ENGINE = web.AppKey("engine", Engine)
@@ -19,7 +21,7 @@ CLIENT_IP_HEADER = web.AppKey("client_ip_header", str)
 def client_address(request: web.Request) -> str:
     header = request.app.get(CLIENT_IP_HEADER, "")
     forwarded = request.headers.get(header, "").strip() if header else ""
-    return forwarded[:64] or request.remote or "unknown"
+    return address_key(forwarded or request.remote or "unknown")
 
 
 def engine_of(request: web.Request) -> Engine:

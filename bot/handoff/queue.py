@@ -34,14 +34,14 @@ def priority_for(reason: str, peak_level: str) -> int:
     return ANGER_PRIORITY.get(peak_level, 0) + (1 if reason == "anger" else 0)
 
 
-def client_key(client: str) -> str:
+def hashed_client(client: str) -> str:
     return hashlib.sha256(client.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def tickets_from_client(session: Session, *, client: str, since: datetime) -> int:
     """How many tickets the client (a network address) opened since `since`, across conversations."""
     return session.execute(select(func.count()).select_from(Ticket).where(
-        Ticket.client_key == client_key(client), Ticket.created_at >= since)).scalar_one()
+        Ticket.client_key == hashed_client(client), Ticket.created_at >= since)).scalar_one()
 
 
 def is_flooding(session, *, conversation_id: str, client: str, now: datetime) -> bool:
@@ -62,7 +62,7 @@ def open_ticket(session: Session, *, conversation_id: str, reason: str, peak_ang
     ticket = Ticket(conversation_id=conversation_id, reason=reason, peak_anger=int(round(peak_anger * 100)),
                     priority=priority_for(reason, peak_level), summary=summary.to_json(),
                     status=TicketStatus.waiting, created_at=now,
-                    client_key=client_key(client) if client else None)
+                    client_key=hashed_client(client) if client else None)
     session.add(ticket)
     session.flush()
     return ticket

@@ -58,7 +58,7 @@ def test_the_rate_limit_slides():
 
 
 def test_clients_are_keyed_per_ipv4_address_and_per_ipv6_64():
-    from bot.chat.channels import client_key
+    from bot.chat.limits import address_key as client_key
 
     assert client_key("198.51.100.7") == "198.51.100.7"
     assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
