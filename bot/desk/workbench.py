@@ -105,10 +105,12 @@ def add_workbench_routes(app: web.Application, *, engine: Engine, rasa, paths: T
         changes = {name: body[name] for name in ("intent", "angry", "spam", "entities") if name in body}
         if not changes:
             return _error(400, "nothing to label: give intent, angry, spam or entities")
-        try:
+        def work():
             with session_scope(engine) as session:
-                count = set_labels(session, keys=[str(k) for k in body["keys"][:500]], user_id=request["user"]["id"],
-                                   now=now(), known_intents=intents, **changes)
+                return set_labels(session, keys=[str(k) for k in body["keys"][:500]], user_id=request["user"]["id"],
+                                  now=now(), known_intents=intents, **changes)
+        try:
+            count = await in_thread(work)  # a write that may wait for SQLite's lock: off the event loop
         except LabelError as error:
             return _error(400, str(error))
         return web.json_response({"labelled": count})
