@@ -135,12 +135,18 @@ class _OrderSlotValidation:
         number = tracker.get_slot("order_number")
         if not number:
             return {"verification": None}
-        if slot_value == VERIFIED and verified_order_number(tracker) == number:
-            return {"verification": VERIFIED}  # re-validated when the other order form starts
+        if slot_value == VERIFIED:
+            # Our own marker, re-validated when the other order form starts: it holds for the same order
+            # and identity; otherwise (another order, or someone else now) the shopper is simply asked.
+            return {"verification": VERIFIED if verified_order_number(tracker) == number else None}
         other_number = explicit_order_number(str(slot_value or ""))
         if other_number and other_number != number:
             # The shopper corrected the order number instead of answering; that is no failed attempt.
             return {"order_number": other_number, "verification": None}
+        if other_number == number:
+            # The order number again, not an email or postcode: ask again, at no cost.
+            dispatcher.utter_message(response="utter_verification_format")
+            return {"verification": None}
         answer = str(slot_value or "")[:500]
         client = client_of(tracker)
         try:

@@ -225,3 +225,10 @@ def test_asking_for_a_person_leaves_the_form(app_database):
     messages, events = run(ActionOrderStatus(), tracker(slots={"order_form_exit": "request_human"}))
     assert messages == [] and slot_events(events)["order_form_exit"] is None
     assert slot_events(events)["handoff_reason"] == "requested"
+
+
+def test_the_order_number_typed_again_is_no_failed_attempt(app_database):
+    number, _, _ = order_of(app_database, OrderStatus.placed)
+    messages, events = validate({"order_number": number, "verification": number}, number)
+    assert texts(messages) == ["utter_verification_format"]
+    assert "verification_failures" not in slot_events(events)

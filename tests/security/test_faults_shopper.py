@@ -10,13 +10,16 @@ import uuid
 from datetime import date
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 
 from bot.db import create_schema, session_scope
+from bot.db.models import Role, Ticket
 from bot.db.seed import seed
+from bot.desk.accounts import create_user
 from bot.rasa_server import ACTIONS_DOWN_REPLY
 from tests.conftest import always_on_duty_knowledge_base
 from tests.integration.servers import running_servers
+from tests.integration.test_handoff import Desk
 
 pytestmark = pytest.mark.integration
 
@@ -88,3 +91,37 @@ def test_the_action_server_is_ready_only_while_the_order_database_answers(breaka
     with sqlite3.connect(breakable.database_path) as connection:
         connection.execute("ALTER TABLE orders_broken RENAME TO orders")
     assert status(ready) == 200
+
+
+def test_a_deleted_database_is_told_to_the_shopper_and_seen_by_every_readiness_check(breakable):
+    sender = f"fault-{uuid.uuid4().hex[:8]}"
+    assert texts(breakable, sender, "hi")
+    breakable.database_path.unlink()
+    replies = texts(breakable, sender, "how much is express shipping to Canada?")
+    assert any("could not take that message in" in reply for reply in replies), replies
+    assert status(f"{breakable.rasa_url}/webhooks/rest/ready") == 503
+    assert status(f"http://127.0.0.1:{breakable.action_port}/health/ready") == 503
+    assert status(f"{breakable.desk_url}/health/ready") == 503
+    desk = Desk(breakable.desk_url)
+    code, answer = desk.call("POST", "/api/login", {"email": "ana@shop.example", "password": "long enough pw"})
+    assert code == 503 and "error" in answer  # a clear answer, not a 500
+
+
+def test_with_rasa_down_the_agent_is_told_the_reply_was_not_sent(breakable):
+    sender = f"fault-{uuid.uuid4().hex[:8]}"
+    assert any("queue" in reply for reply in texts(breakable, sender, "I want to talk to a person"))
+    engine = create_engine(f"sqlite:///{breakable.database_path}", future=True)
+    with session_scope(engine) as session:
+        create_user(session, email="ana@shop.example", password="long enough pw", role=Role.agent, name="Ana")
+        ticket_id = session.execute(select(Ticket.id).where(Ticket.conversation_id == sender)).scalar_one()
+    engine.dispose()
+    desk = Desk(breakable.desk_url)
+    assert desk.call("POST", "/api/login", {"email": "ana@shop.example", "password": "long enough pw"})[0] == 200
+    assert desk.call("POST", f"/api/tickets/{ticket_id}/claim")[0] == 200
+    rasa = breakable.processes["rasa"]
+    os.kill(rasa.pid, signal.SIGKILL)
+    rasa.wait(timeout=30)
+    code, answer = desk.call("POST", f"/api/tickets/{ticket_id}/messages", {"text": "Hello, I'm Ana."})
+    assert code == 503 and "not sent" in answer["error"]
+    code, answer = desk.call("GET", f"/api/tickets/{ticket_id}")
+    assert code == 200 and answer.get("rasa_unavailable") is True  # the ticket still opens, and says why

@@ -314,3 +314,29 @@ def test_a_socket_cannot_join_a_conversation_it_names_unless_it_is_a_widget_sess
     assert asyncio.run(session_for(widget)) == widget
     granted = asyncio.run(session_for("me"))
     assert granted != "me" and granted.startswith("web-")
+
+
+def test_on_a_shared_computer_the_next_customer_does_not_inherit_a_verified_order(servers):
+    """An anonymous shopper verifies an order; the next person signs in on the same browser, and the
+    conversation goes on (as a script that keeps the session id would): the order is not theirs."""
+    from bot.chat.identity import sign_identity
+    from bot.settings import get_settings
+
+    (number, _, postcode), = orders(servers, OrderStatus.processing, 1)
+    engine = create_engine(servers.database_url, future=True)
+    with session_scope(engine) as session:
+        other_customer = session.execute(select(Customer.email).join(Order)
+                                         .where(Order.number != number).order_by(Customer.id)).first()[0]
+    engine.dispose()
+    sender, client = new_sender(), new_client()
+    assert f"Order {number}" in try_order(servers, number, postcode, client=client, sender=sender)
+    signed_in = {"identity": sign_identity(other_customer, secret=get_settings().identity_secret)}
+
+    def say(text):
+        return " ".join(m.get("text", "") for m in servers.post(
+            "/webhooks/rest/webhook", {"sender": sender, "message": text, "metadata": signed_in},
+            headers={"X-Real-IP": client}))
+
+    replies = [say("cancel my order"), say(number)]
+    assert not any("Shall I cancel" in reply or "6-digit code" in reply for reply in replies), replies
+    assert "email address or the delivery postcode" in replies[-1]  # asked to prove it again
