@@ -170,6 +170,27 @@ def test_a_signed_in_customer_gets_their_order_without_verification(servers, sho
     assert reply is not None
 
 
+def test_signing_in_after_chatting_anonymously_starts_a_new_conversation(servers, shopper, screens):
+    """A shared computer: what an anonymous shopper said (and verified) is not shown to whoever signs in next."""
+    email = in_database(servers, lambda s: s.execute(select(Customer.email).order_by(Customer.id)).first()[0])
+    shopper.goto(servers.desk_url + "/")
+    chat = Chat(shopper)
+    chat.open()
+    chat.say("how much is express shipping to canada")
+    chat.bot_message("Express shipping to Canada")
+    anonymous_session = chat.session_id()
+    shopper.goto(servers.desk_url + "/account")
+    shopper.fill("#email", email)
+    shopper.click("button[type=submit]")
+    expect(shopper.locator(".shop-header")).to_contain_text(f"Signed in as {email}")
+    chat = Chat(shopper)
+    if not chat.locator(".panel").is_visible():
+        chat.open()
+    expect(chat.locator(".message.from-shopper")).to_have_count(0)
+    assert chat.session_id() != anonymous_session
+    screens.take(shopper, "signed-in-after-anonymous-chat")
+
+
 def test_a_message_written_while_the_conversation_is_read_back_is_kept(servers, shopper):
     """After a reload the read-back is slowed down; what the shopper writes meanwhile must not vanish."""
     import time
