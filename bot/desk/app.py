@@ -9,13 +9,12 @@ from typing import Callable, Optional
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from bot.desk import auth_routes, console_routes, health_routes, shop
+from bot.desk import auth_routes, console_routes, health_routes, shop, workbench
 from bot.desk.context import CLIENT_IP_HEADER, CLOCK, ENGINE, KNOWLEDGE, RASA, SECURE_COOKIES, STOREFRONT
 from bot.desk.hygiene import SECURITY_HEADERS, add_security_headers, bounded_bodies, json_errors
 from bot.desk.rasa_client import RasaClient
 from bot.desk.routing import EVERYONE, Routes, check_declared, guard, install
 from bot.desk.storefront import Storefront
-from bot.desk.workbench import add_workbench_routes
 from bot.knowledge import Knowledge
 from bot.trainer.paths import TrainingPaths
 
@@ -44,8 +43,10 @@ def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
     assets = Routes()
     assets.static("/static", STATIC, roles=EVERYONE)
     # The shop's routes first: the widget's socket.io client is served from below /static.
-    install(app, shop.routes, health_routes.routes, auth_routes.routes, console_routes.routes, assets)
-    add_workbench_routes(app, engine=engine, rasa=rasa, paths=training or TrainingPaths(), now=now)
+    app[workbench.TRAINING] = training or TrainingPaths()
+    app[workbench.INTENTS] = app[workbench.TRAINING].intents()
+    install(app, shop.routes, health_routes.routes, auth_routes.routes, console_routes.routes, workbench.routes,
+            assets)
     check_declared(app)
     app.on_startup.append(_check_declared_at_start)
     return app

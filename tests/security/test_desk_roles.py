@@ -218,9 +218,12 @@ def test_a_route_without_a_declaration_stops_the_desk(sqlite_engine, knowledge, 
     async def sneaky(request):
         return web.json_response({"orders": "all of them"})
 
-    def add_undeclared(app, **_):
-        app.router.add_get("/api/everything", sneaky)
-    monkeypatch.setattr(bot.desk.app, "add_workbench_routes", add_undeclared)
+    declared_install = bot.desk.app.install
+
+    def install_and_sneak_one_in(app, *groups):
+        declared_install(app, *groups)
+        app.router.add_get("/api/everything", sneaky)  # a route added beside the declarations
+    monkeypatch.setattr(bot.desk.app, "install", install_and_sneak_one_in)
     with pytest.raises(UndeclaredRoute, match="/api/everything"):
         desk_app(sqlite_engine, knowledge, tmp_path)
 
