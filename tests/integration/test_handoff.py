@@ -47,24 +47,42 @@ class Shopper:
         self.received = []
         self.client = socketio.AsyncClient()
         self.client.on("bot_uttered", self._on_message)
+        self.confirmed = asyncio.Event()
+        self.client.on("session_confirm", lambda *_: self.confirmed.set())
 
     async def _on_message(self, data):
         self.received.append(data)
 
-    async def connect(self):
+    async def connect(self, timeout=30):
         await self.client.connect(self.url, transports=["websocket"], socketio_path="/socket.io",
                                   headers={CLIENT_HEADER: address_of(self.session_id)})
         await self.client.emit("session_request", {"session_id": self.session_id})
-        await asyncio.sleep(0.5)
+        await asyncio.wait_for(self.confirmed.wait(), timeout)  # in the session's room from now on
 
     async def say(self, text, wait_for=None, timeout=30):
+        """Send `text`; with `wait_for`, the replies once one contains it; without, the replies of the
+        whole turn, known to be over when the tracker store holds the message (Rasa saves the tracker
+        after the turn, and sends every reply before that)."""
         before = len(self.received)
         await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id,
                                                 "metadata": self.metadata})
         if wait_for is not None:
             return await self.wait_for(wait_for, timeout, start=before)
-        await asyncio.sleep(1.5)
+        await self.wait_until_stored(text, timeout)
         return [m.get("text", "") for m in self.received[before:]]
+
+    def _events(self):
+        with urllib.request.urlopen(f"{self.url}/conversations/{self.session_id}/tracker?token={TOKEN}",
+                                    timeout=30) as response:
+            return json.load(response)["events"]
+
+    async def wait_until_stored(self, text, timeout=30):
+        for _ in range(int(timeout * 10)):
+            events = await asyncio.to_thread(self._events)
+            if any(e.get("event") == "user" and e.get("text") == text for e in events):
+                return events
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{text!r} never reached the tracker store")
 
     async def wait_for_handoff_state(self, timeout=30):
         for _ in range(int(timeout * 10)):
@@ -122,6 +140,9 @@ def test_repeat_three_times_then_agent_takes_over_and_hands_back(servers, agent)
 
             # While paused the bot stays silent, but the message is stored and shown to the agent.
             assert await shopper.say("hello? <script>alert(1)</script>") == []
+            after = (await shopper.wait_until_stored("hello? <script>alert(1)</script>"))
+            last_user = max(i for i, e in enumerate(after) if e.get("event") == "user")
+            assert not [e for e in after[last_user:] if e.get("event") == "bot"]  # nothing said, not just late
             status, queue = agent.call("GET", "/api/tickets")
             assert ticket_id in [t["id"] for t in queue["tickets"]]
             assert agent.call("POST", f"/api/tickets/{ticket_id}/claim")[0] == 200
