@@ -143,10 +143,6 @@ class _OrderSlotValidation:
         if other_number and other_number != number:
             # The shopper corrected the order number instead of answering; that is no failed attempt.
             return {"order_number": other_number, "verification": None}
-        if other_number == number:
-            # The order number again, not an email or postcode: ask again, at no cost.
-            dispatcher.utter_message(response="utter_verification_format")
-            return {"verification": None}
         answer = str(slot_value or "")[:500]
         client = client_of(tracker)
         try:

@@ -47,5 +47,9 @@ def normalize_postcode(text: Optional[str]) -> Optional[str]:
 
 
 def extract_verification(text: Optional[str]) -> Optional[str]:
-    """The email or postcode in a shopper's message, normalised for comparison."""
-    return extract_email(text) or normalize_postcode(text)
+    """The email or postcode in a shopper's message, normalised for comparison. An order number written
+    with its TS prefix is no postcode (it would match the postcode pattern)."""
+    email = extract_email(text)
+    if email:
+        return email
+    return None if explicit_order_number(text) else normalize_postcode(text)

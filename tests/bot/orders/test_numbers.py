@@ -39,3 +39,11 @@ def test_log_filter_masks_emails(caplog):
     with caplog.at_level(logging.INFO, logger="test.masking"):
         logger.info("verifying %s", "jane.doe@example.com")
     assert "jane.doe" not in caplog.text and "j***@e***.com" in caplog.text
+
+
+def test_an_order_number_is_no_verification_answer():
+    from bot.orders.numbers import extract_verification
+
+    assert extract_verification("TS100010") is None and extract_verification("ts-100010") is None
+    assert extract_verification("100010") == "100010"  # a bare six-digit number may be a postcode
+    assert extract_verification("V6B 1A1") == "V6B1A1"
