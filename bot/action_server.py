@@ -6,21 +6,11 @@ database, so that a balancer or supervisor can tell a live server from one that 
 import os
 
 from bot.db import get_engine
+from bot.db.models import Order
+from bot.db.session import database_problem
 
 # Rasa's requests (a tracker and the domain) are well under this; anything bigger is not from Rasa.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
-
-
-def _database_answers() -> bool:
-    from sqlalchemy import text
-
-    try:
-        with get_engine().connect() as connection:
-            # A table, not just the connection: a deleted SQLite file reconnects empty.
-            connection.execute(text("SELECT 1 FROM orders LIMIT 1"))
-        return True
-    except Exception:
-        return False
 
 
 def create_action_app(token: str):
@@ -36,8 +26,9 @@ def create_action_app(token: str):
     async def ready(request):
         import asyncio
 
-        answers = await asyncio.get_running_loop().run_in_executor(None, _database_answers)
-        if answers:
+        problem = await asyncio.get_running_loop().run_in_executor(
+            None, database_problem, get_engine(), Order.__tablename__)
+        if problem is None:
             return response.json({"status": "ready"})
         return response.json({"status": "not ready", "problem": "the order database does not answer"}, status=503)
 

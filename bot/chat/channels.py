@@ -31,6 +31,7 @@ from bot.chat.limits import (MAX_MESSAGE_CHARS, MESSAGE_WINDOW_SECONDS, MESSAGES
                              TOO_FAST_REPLY, TOO_LONG_REPLY, RateLimit, address_key, as_text, clean_text, is_too_long,
                              offered_payloads, trusted_metadata)
 from bot.chat.sessions import is_widget_session
+from bot.db.session import database_problem
 
 logger = logging.getLogger(__name__)
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
@@ -89,20 +90,14 @@ async def admit(on_new_message: OnNewMessage, *, text: Any, sender_id: Text, met
 
 
 def _tracker_store_answers(agent) -> bool:
-    from sqlalchemy import text
-
     store = getattr(agent.tracker_store, "_tracker_store", agent.tracker_store)  # inside Rasa's fail-safe wrapper
     engine = getattr(store, "engine", None)
     if engine is None:
         return True  # not a SQL store: nothing to check
-    try:
-        with engine.connect() as connection:
-            # The conversations' table, not just the connection: a deleted SQLite file reconnects empty.
-            connection.execute(text("SELECT 1 FROM events LIMIT 1"))
-        return True
-    except Exception:
-        logger.exception("readiness: the tracker store does not answer")
-        return False
+    problem = database_problem(engine, "events")  # Rasa's table of conversation events
+    if problem is not None:
+        logger.error("readiness: the tracker store does not answer: %s", problem)
+    return problem is None
 
 
 def _json_error(status: int, message: str) -> response.HTTPResponse:

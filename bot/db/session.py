@@ -1,6 +1,7 @@
 """Engine and session helpers. Nothing connects at import: the engine is made on first use."""
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Iterator, Optional
 
 from sqlalchemy import create_engine, event
@@ -72,3 +73,26 @@ def session_scope(engine: Optional[Engine] = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def database_problem(engine: Engine, table: str) -> Optional[str]:
+    """Why the database cannot serve requests now, or None: the servers' readiness checks. It reads
+    `table` (the schema is there; a deleted SQLite file would reconnect empty) and makes a write that
+    changes no row, rolled back, so that a read-only database counts as down. `table` is one of ours, never
+    input (it is written into the SQL)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
+            and not Path(url.database).is_file():
+        return "the database file is missing"  # connecting would quietly create a new, empty one
+    try:
+        with engine.connect() as connection:
+            transaction = connection.begin()  # explicit: Rasa's engine is not a "future" one
+            connection.execute(text(f"SELECT 1 FROM {table} LIMIT 1"))
+            connection.execute(text(f"UPDATE {table} SET id = id WHERE id = 0"))
+            transaction.rollback()
+    except SQLAlchemyError as problem:
+        return str(problem).splitlines()[0][:200]
+    return None
