@@ -78,8 +78,8 @@ def _origins(raw: str) -> Tuple[str, ...]:
 def _smtp_url(raw: str) -> str:
     raw = raw.strip()
     if raw and (urlsplit(raw).scheme not in ("smtp", "smtps", "smtp+starttls") or not urlsplit(raw).hostname):
-        raise SettingsError(f"SMTP_URL must look like smtp://host:25, smtp+starttls://user:pw@host:587 or "
-                            f"smtps://user:pw@host:465")
+        raise SettingsError("SMTP_URL must look like smtp://host:25, smtp+starttls://user:pw@host:587 or "
+                            "smtps://user:pw@host:465")
     return raw
 
 

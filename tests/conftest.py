@@ -2,8 +2,10 @@
 import os
 import shutil
 import uuid
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -80,19 +82,28 @@ def postgres_template(kb):
     admin.dispose()
 
 
+@contextmanager
+def private_postgres(prefix: str, template: Optional[str] = None):
+    """An engine on a PostgreSQL database of its own (a copy of `template`, or empty), dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = _postgres_admin()
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
+    engine = create_engine(make_url(POSTGRES_URL).set(database=name), future=True)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture()
 def postgres_engine(postgres_template):
     """A private seeded PostgreSQL database for one test, copied from the template."""
-    name = f"sf_test_{uuid.uuid4().hex[:8]}"
-    admin = _postgres_admin()
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
-    engine = create_engine(make_url(POSTGRES_URL).set(database=name), future=True)
-    yield engine
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with private_postgres("sf_test", postgres_template) as engine:
+        yield engine
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

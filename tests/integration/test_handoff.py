@@ -84,22 +84,25 @@ class Shopper:
             await asyncio.sleep(0.1)
         raise AssertionError(f"{text!r} never reached the tracker store")
 
-    async def wait_for_handoff_state(self, timeout=30):
+    async def _until(self, arrived, timeout, missing: str):
+        """Poll the messages received so far until `arrived()` holds."""
         for _ in range(int(timeout * 10)):
-            if any(m.get("event") == "handoff" for m in self.received):
+            if arrived():
                 return
             await asyncio.sleep(0.1)
-        raise AssertionError(f"no handoff state; got {self.received}")
+        raise AssertionError(f"{missing}; got {self.received}")
+
+    async def wait_for_handoff_state(self, timeout=30):
+        await self._until(lambda: any(m.get("event") == "handoff" for m in self.received), timeout,
+                          "no handoff state")
 
     async def wait_for(self, fragments, timeout=30, start=0):
         """Until a message contains one of `fragments` (a string or a tuple of strings)."""
         fragments = (fragments,) if isinstance(fragments, str) else fragments
-        for _ in range(int(timeout * 10)):
-            texts = [m.get("text", "") for m in self.received[start:]]
-            if any(f in t for t in texts for f in fragments):
-                return texts
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"no message containing {fragments!r}; got {[m.get('text') for m in self.received]}")
+        texts = lambda: [m.get("text", "") for m in self.received[start:]]  # noqa: E731
+        await self._until(lambda: any(f in t for t in texts() for f in fragments), timeout,
+                          f"no message containing {fragments!r}")
+        return texts()
 
 
 @pytest.fixture(scope="module")

@@ -4,12 +4,10 @@ Rasa's table in the same database is never touched, and each revision downgrades
 import os
 import subprocess
 import sys
-import uuid
 from datetime import datetime
 
 import pytest
 from sqlalchemy import MetaData, Table, create_engine, func, inspect, insert, select, table, text
-from sqlalchemy.engine import make_url
 
 from bot.cli import main as cli_main
 from bot.db import create_schema, get_engine, session_scope
@@ -18,7 +16,7 @@ from bot.db.migrations import (BASELINE, VERSION_TABLE, MigrationError, UpgradeR
                                schema_differences, upgrade)
 from bot.db.models import Base, Order, OrderStatus
 from bot.settings import PROJECT_ROOT
-from tests.conftest import POSTGRES_URL
+from tests.conftest import private_postgres
 
 BASELINE_TABLES = {"customers", "orders", "order_lines", "shipments", "tracking_events", "users", "tickets",
                    "ticket_notes", "desk_sessions", "inbox_messages", "labels", "sync_marks"}
@@ -34,16 +32,8 @@ def sqlite_blank(tmp_path):
 @pytest.fixture()
 def postgres_blank():
     """A private, empty PostgreSQL database, dropped afterwards."""
-    name = f"sf_migrations_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_URL, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = create_engine(make_url(POSTGRES_URL).set(database=name), future=True)
-    yield engine
-    engine.dispose()
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with private_postgres("sf_migrations") as engine:
+        yield engine
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
