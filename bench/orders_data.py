@@ -12,6 +12,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine, make_url
 
 from bot.db import Order, create_schema
+from bot.db.session import with_app_driver
 
 STATUSES = ["placed", "processing", "shipped", "in_transit", "out_for_delivery", "delivered", "delayed",
             "cancelled", "returned", "refunded"]
@@ -134,8 +135,8 @@ def _load_postgres(engine: Engine, count: int, customers: int) -> None:
 
 
 def ensure_postgres_database(url: str) -> None:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT", future=True)
+    parsed = make_url(with_app_driver(url))
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
                                     {"name": parsed.database}).first()
@@ -150,7 +151,7 @@ def build(url: str, count: int) -> Engine:
         ensure_postgres_database(url)
     elif make_url(url).database:
         Path(make_url(url).database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, future=True)
+    engine = create_engine(with_app_driver(url))
     create_schema(engine)
     if order_count(engine) != count:
         _empty(engine)

@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench import components, load, report, setups
+from bot.db.session import with_app_driver
 from bot.nlu_eval import evaluate, load_examples, server_predictor
 from bot.settings import PROJECT_ROOT
 from bot.training import model_path, train_if_changed
@@ -33,8 +34,8 @@ SETUPS = {"ours": (PROJECT_ROOT / "config.yml", setups.OUR_SERVER),
 
 
 def fresh_postgres(url: str) -> str:
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT", future=True)
+    parsed = make_url(with_app_driver(url))
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
         connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
@@ -44,7 +45,7 @@ def fresh_postgres(url: str) -> str:
 
 def demo_orders(url: str):
     """(order number, postcode) of orders a shopper can ask about, from the seeded demo data."""
-    engine = create_engine(url, future=True)
+    engine = create_engine(with_app_driver(url))
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT number, shipping_postcode FROM orders WHERE status IN "
                                        "('in_transit', 'delivered', 'shipped') ORDER BY number")).all()

@@ -7,7 +7,7 @@ import os
 
 from bot.db import get_engine
 from bot.db.models import Order
-from bot.db.session import database_problem
+from bot.readiness import database_problem
 
 # Rasa's requests (a tracker and the domain) are well under this; anything bigger is not from Rasa.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
@@ -17,10 +17,13 @@ def create_action_app(token: str):
     import hmac
 
     from rasa_sdk.endpoint import create_app
+    from rasa_sdk.executor import ActionExecutor
     from sanic import response
 
+    executor = ActionExecutor()
+    executor.register_package("actions")
     # No CORS: only the Rasa server calls the action server, never a browser.
-    app = create_app("actions", cors_origins=None)
+    app = create_app(executor, cors_origins=None)
     app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
 
     async def ready(request):
@@ -50,4 +53,6 @@ def create_action_app(token: str):
 
 def serve(port: int, token: str) -> None:
     host = os.environ.get("ACTION_HOST", "127.0.0.1")
-    create_action_app(token).run(host, port, workers=1)
+    # One process: the actions share the engine's connection pool and the settings of this one.
+    create_action_app(token).run(host=host, port=port, single_process=True, access_log=False,
+                                 motd=False)

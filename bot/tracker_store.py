@@ -1,10 +1,22 @@
-"""Rasa's SQL tracker store, pointed at the same database as the orders (DATABASE_URL)."""
+"""Rasa's SQL tracker store, pointed at the same database as the orders (DATABASE_URL).
+
+Runs in the Rasa environment (SQLAlchemy 1.4, psycopg2): it imports nothing of the application's
+database code, and reads a DATABASE_URL written for either environment's PostgreSQL driver."""
+from pathlib import Path
 from typing import Any, Optional
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from sqlalchemy.engine import make_url
+
+# The application environment's psycopg 3 is not installed here; psycopg2 speaks to the same server.
+RASA_SIDE_DRIVERS = {"postgresql+psycopg": "postgresql", "postgres": "postgresql"}
+
+
+def rasa_side_url(database_url: str):
+    parsed = make_url(database_url)
+    return parsed.set(drivername=RASA_SIDE_DRIVERS.get(parsed.drivername, parsed.drivername))
 
 
 class DatabaseUrlTrackerStore(SQLTrackerStore):
@@ -13,12 +25,11 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
     def __init__(self, domain: Optional[Domain] = None, event_broker: Optional[EventBroker] = None,
                  url: Optional[str] = None, host: Optional[str] = None, **kwargs: Any) -> None:
         # `host` is what Rasa passes from endpoints.yml's `url`; the database comes from DATABASE_URL.
-        from bot.db.session import get_engine
         from bot.settings import get_settings
 
-        database_url = url or host or get_settings().database_url
-        get_engine(database_url)  # creates the var/ folder for a SQLite file
-        parsed = make_url(database_url)
+        parsed = rasa_side_url(url or host or get_settings().database_url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(
             domain=domain,
             dialect=parsed.drivername,

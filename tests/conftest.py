@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from bot.db import create_schema, get_engine, session_scope
 from bot.db.seed import seed
+from bot.db.session import with_app_driver
 from bot.knowledge import Knowledge, get_knowledge, load_knowledge_base
 from bot.settings import PROJECT_ROOT, get_settings
 from tests.integration.servers import TOKEN, running_servers
@@ -23,9 +24,12 @@ TEST_SECRETS = {"STOREFRONT_ENV": "test", "RASA_TOKEN": TOKEN,
                 "SHOP_IDENTITY_SECRET": "identity-secret-of-the-test-suite-only-0123456789"}
 os.environ.update(TEST_SECRETS)
 
+# tests/rasa runs in the Rasa environment's interpreter, with its own configuration (tests/rasa/pytest.ini).
+collect_ignore = ["rasa"]
+
 # Fixed so that tests about late orders and estimates do not depend on the day they run.
 TODAY = date(2026, 11, 23)
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = with_app_driver(os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +52,7 @@ def _seed(engine, kb) -> None:
 def sqlite_template(tmp_path_factory, kb) -> Path:
     """Seeded once; each test gets a copy, which is much faster than seeding again."""
     path = tmp_path_factory.mktemp("template") / "orders.db"
-    engine = create_engine(f"sqlite:///{path}", future=True)
+    engine = create_engine(f"sqlite:///{path}")
     _seed(engine, kb)
     engine.dispose()
     return path
@@ -63,7 +67,7 @@ def sqlite_engine(tmp_path, sqlite_template):
 
 
 def _postgres_admin():
-    return create_engine(POSTGRES_URL, future=True, isolation_level="AUTOCOMMIT")
+    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +77,7 @@ def postgres_template(kb):
     admin = _postgres_admin()
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = create_engine(make_url(POSTGRES_URL).set(database=name), future=True)
+    engine = create_engine(make_url(POSTGRES_URL).set(database=name))
     _seed(engine, kb)
     engine.dispose()
     yield name
@@ -89,7 +93,7 @@ def private_postgres(prefix: str, template: Optional[str] = None):
     admin = _postgres_admin()
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
-    engine = create_engine(make_url(POSTGRES_URL).set(database=name), future=True)
+    engine = create_engine(make_url(POSTGRES_URL).set(database=name))
     try:
         yield engine
     finally:
@@ -145,7 +149,7 @@ def servers(tmp_path_factory, kb):
     directory = tmp_path_factory.mktemp("servers")
     knowledge_base = always_on_duty_knowledge_base(directory)
     url = f"sqlite:///{directory / 'storefront.db'}"
-    engine = create_engine(url, future=True)
+    engine = create_engine(with_app_driver(url))
     create_schema(engine)
     with session_scope(engine) as session:
         seed(session, kb, date.today())

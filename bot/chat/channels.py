@@ -30,8 +30,8 @@ from socketio import AsyncServer
 from bot.chat.limits import (MAX_MESSAGE_CHARS, MESSAGE_WINDOW_SECONDS, MESSAGES_PER_CLIENT, NOT_TEXT_REPLY,
                              TOO_FAST_REPLY, TOO_LONG_REPLY, RateLimit, address_key, as_text, clean_text, is_too_long,
                              offered_payloads, trusted_metadata)
-from bot.chat.sessions import is_widget_session
-from bot.db.session import database_problem
+from bot.chat.limits import is_widget_session
+from bot.readiness import database_problem
 
 logger = logging.getLogger(__name__)
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]

@@ -1,20 +1,10 @@
-"""Widget sessions: which conversation ids the widget may read back, and their hand-over state."""
-import re
+"""Widget sessions: their hand-over state and the transcript the shopper may read back."""
 from typing import Any, Dict, List
 
 from sqlalchemy.orm import Session
 
 from bot.db.models import TicketStatus
 from bot.handoff.queue import open_ticket_for, position_in_queue
-
-# The widget names its sessions "web-" and 32 random hex digits. Only such ids can be read back over
-# the public history route, so conversations from other channels (REST senders pick their own,
-# guessable ids) never are; knowing a widget id is what lets a browser take part in that chat anyway.
-WIDGET_SESSION = re.compile(r"web-[0-9a-f]{32}")
-
-
-def is_widget_session(value: str) -> bool:
-    return bool(WIDGET_SESSION.fullmatch(value or ""))
 
 
 def handoff_status(session: Session, conversation_id: str) -> Dict[str, Any]:

@@ -20,13 +20,22 @@ def get_engine(url: Optional[str] = None) -> Engine:
     return _engine_for(url)
 
 
+# The application environment reaches PostgreSQL through psycopg 3; DATABASE_URL stays the plain
+# `postgresql://...` that the Rasa environment's tracker store (psycopg2) reads too.
+PSYCOPG_DRIVERS = ("postgresql", "postgres", "postgresql+psycopg2")
+
+
+def with_app_driver(url: str) -> str:
+    """`url` with the PostgreSQL driver this environment has (psycopg 3); other URLs unchanged."""
+    scheme, separator, rest = url.partition("://")
+    return f"postgresql+psycopg://{rest}" if separator and scheme in PSYCOPG_DRIVERS else url
+
+
 @lru_cache(maxsize=8)
 def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite:///"):
-        from pathlib import Path
-
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, connect_args={"timeout": 30})
+        engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record):
@@ -36,7 +45,7 @@ def _engine_for(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True)
+    return create_engine(with_app_driver(url), pool_pre_ping=True)
 
 
 def create_schema(engine: Engine) -> None:
@@ -63,7 +72,7 @@ def create_schema(engine: Engine) -> None:
 @contextmanager
 def session_scope(engine: Optional[Engine] = None) -> Iterator[Session]:
     """A short-lived session: committed on success, rolled back on error, always closed."""
-    factory = sessionmaker(bind=engine or get_engine(), future=True, expire_on_commit=False)
+    factory = sessionmaker(bind=engine or get_engine(), expire_on_commit=False)
     session = factory()
     try:
         yield session
@@ -73,26 +82,3 @@ def session_scope(engine: Optional[Engine] = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
-
-
-def database_problem(engine: Engine, table: str) -> Optional[str]:
-    """Why the database cannot serve requests now, or None: the servers' readiness checks. It reads
-    `table` (the schema is there; a deleted SQLite file would reconnect empty) and makes a write that
-    changes no row, rolled back, so that a read-only database counts as down. `table` is one of ours, never
-    input (it is written into the SQL)."""
-    from sqlalchemy import text
-    from sqlalchemy.exc import SQLAlchemyError
-
-    url = engine.url
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") \
-            and not Path(url.database).is_file():
-        return "the database file is missing"  # connecting would quietly create a new, empty one
-    try:
-        with engine.connect() as connection:
-            transaction = connection.begin()  # explicit: Rasa's engine is not a "future" one
-            connection.execute(text(f"SELECT 1 FROM {table} LIMIT 1"))
-            connection.execute(text(f"UPDATE {table} SET id = id WHERE id = 0"))
-            transaction.rollback()
-    except SQLAlchemyError as problem:
-        return str(problem).splitlines()[0][:200]
-    return None

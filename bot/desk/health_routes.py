@@ -6,7 +6,7 @@ import logging
 from aiohttp import web
 
 from bot.db.models import LoginAttempt
-from bot.db.session import database_problem
+from bot.readiness import database_problem
 from bot.desk.blocking import in_thread
 from bot.desk.context import ENGINE
 from bot.desk.routing import EVERYONE, Routes

@@ -58,6 +58,13 @@ class KnowledgeBase:
         return self.returns.standard_window_days
 
 
+def _message(error: dict) -> str:
+    """pydantic's message, without the "Value error, " it puts before our own validators' words."""
+    message = error["msg"]
+    return message[len("Value error, "):] if error.get("type") == "value_error" and \
+        message.startswith("Value error, ") else message
+
+
 def _format_loc(loc) -> str:
     parts = []
     for item in loc:
@@ -87,10 +94,10 @@ def _read(directory: Path, name: str, model: Type[BaseModel], problems: List[Pro
         problems.append(Problem(name, "", "expected a mapping at the top level"))
         return None
     try:
-        return model.parse_obj(raw)
+        return model.model_validate(raw)
     except ValidationError as error:
         for item in error.errors():
-            problems.append(Problem(name, _format_loc(item["loc"]), item["msg"]))
+            problems.append(Problem(name, _format_loc(item["loc"]), _message(item)))
         return None
 
 

@@ -3,20 +3,21 @@
 Unknown keys are refused so that a typo in a YAML file is reported instead of silently ignored.
 """
 from decimal import Decimal
-from typing import Dict, List, Literal, Optional, Tuple
+from typing import Annotated, Dict, List, Literal, Optional, Tuple
 
-from pydantic import BaseModel, Field, conint, constr, validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, conint, field_validator, \
+    model_validator
 
-Text = constr(strip_whitespace=True, min_length=1)
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}$")]
+Sku = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}-[A-Z]{3}-\d{3}$")]
 Money = Decimal
 
 GROUPS = ("footwear", "outerwear", "tops", "bottoms", "intimates", "accessories")
 
 
 class _Strict(BaseModel):
-    class Config:
-        extra = "forbid"
-        allow_mutation = False
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def to_cents(amount: Decimal) -> int:
@@ -25,11 +26,12 @@ def to_cents(amount: Decimal) -> int:
 
 class Schedule(_Strict):
     timezone: Text
-    days: List[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(..., min_items=1)
-    opens: constr(regex=r"^\d{2}:\d{2}$")  # type: ignore[valid-type]
-    closes: constr(regex=r"^\d{2}:\d{2}$")  # type: ignore[valid-type]  # "24:00": until midnight
+    days: List[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(..., min_length=1)
+    opens: ClockTime
+    closes: ClockTime  # "24:00": until midnight
 
-    @validator("timezone")
+    @field_validator("timezone")
+    @classmethod
     def _known_zone(cls, value):
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -39,9 +41,10 @@ class Schedule(_Strict):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
-    @validator("closes")
-    def _after_opening(cls, value, values):
-        if "opens" in values and value <= values["opens"]:
+    @field_validator("closes")
+    @classmethod
+    def _after_opening(cls, value, info: ValidationInfo):
+        if "opens" in info.data and value <= info.data["opens"]:
             raise ValueError("closes must be after opens")
         return value
 
@@ -59,7 +62,7 @@ class Support(_Strict):
 
 
 class Payment(_Strict):
-    methods: List[Text] = Field(..., min_items=1)
+    methods: List[Text] = Field(..., min_length=1)
     charged_when: Text
     currencies: Text
     security: Text
@@ -79,22 +82,22 @@ class Category(_Strict):
     group: Literal[GROUPS]  # type: ignore[valid-type]
     size_chart: Optional[Text] = None
     hygiene: bool = False
-    synonyms: List[Text] = Field(..., min_items=1)
+    synonyms: List[Text] = Field(..., min_length=1)
 
 
 class Categories(_Strict):
-    categories: List[Category] = Field(..., min_items=1)
+    categories: List[Category] = Field(..., min_length=1)
 
 
 class Product(_Strict):
-    sku: constr(regex=r"^[A-Z]{2}-[A-Z]{3}-\d{3}$")  # type: ignore[valid-type]
+    sku: Sku
     name: Text
     category: Text
     price: Money = Field(..., gt=0)
-    sizes: List[Text] = Field(..., min_items=1)
+    sizes: List[Text] = Field(..., min_length=1)
     fit: Literal["runs_small", "true_to_size", "runs_large"]
     fit_note: Text
-    materials: List[Text] = Field(..., min_items=1)
+    materials: List[Text] = Field(..., min_length=1)
     final_sale: bool = False
 
     @property
@@ -103,14 +106,15 @@ class Product(_Strict):
 
 
 class Catalog(_Strict):
-    products: List[Product] = Field(..., min_items=1)
+    products: List[Product] = Field(..., min_length=1)
 
 
 class Conditions(_Strict):
     general: Text
     by_group: Dict[Literal[GROUPS], Text]  # type: ignore[valid-type]
 
-    @validator("by_group")
+    @field_validator("by_group")
+    @classmethod
     def _every_group(cls, value):
         missing = sorted(set(GROUPS) - set(value))
         if missing:
@@ -127,19 +131,19 @@ class ReturnShipping(_Strict):
 class RefundMethod(_Strict):
     id: Text
     name: Text
-    synonyms: List[Text] = Field(..., min_items=1)
+    synonyms: List[Text] = Field(..., min_length=1)
     time: Text
 
 
 class Refunds(_Strict):
     timing: Text
-    methods: List[RefundMethod] = Field(..., min_items=1)
+    methods: List[RefundMethod] = Field(..., min_length=1)
 
 
 class ReturnRegion(_Strict):
     id: Text
     name: Text
-    synonyms: List[Text] = Field(..., min_items=1)
+    synonyms: List[Text] = Field(..., min_length=1)
     rule: Text
 
 
@@ -165,7 +169,8 @@ class ShippingMethod(_Strict):
     days: Tuple[conint(ge=0), conint(ge=0)]  # type: ignore[valid-type]
     carrier: Text
 
-    @validator("days")
+    @field_validator("days")
+    @classmethod
     def _ordered(cls, value):
         if value[0] > value[1]:
             raise ValueError("days must be [fastest, slowest]")
@@ -179,10 +184,10 @@ class ShippingMethod(_Strict):
 class ShippingRegion(_Strict):
     id: Text
     name: Text
-    synonyms: List[Text] = Field(..., min_items=1)
+    synonyms: List[Text] = Field(..., min_length=1)
     free_over: Optional[Money] = None
     duties: Text
-    methods: List[ShippingMethod] = Field(..., min_items=1)
+    methods: List[ShippingMethod] = Field(..., min_length=1)
 
     @property
     def free_over_cents(self) -> Optional[int]:
@@ -197,7 +202,7 @@ class Processing(_Strict):
 
 class Shipping(_Strict):
     processing: Processing
-    regions: List[ShippingRegion] = Field(..., min_items=1)
+    regions: List[ShippingRegion] = Field(..., min_length=1)
     method_synonyms: Dict[Literal["standard", "express", "next_day"], List[Text]]
     tracking: Text
     address_change: Text
@@ -219,7 +224,8 @@ class SizeRow(_Strict):
     waist_in: Optional[Text] = None
     shoe: Optional[Text] = None
 
-    @validator("chest", "waist", "hips", "height", "weight")
+    @field_validator("chest", "waist", "hips", "height", "weight")
+    @classmethod
     def _ordered(cls, value):
         if value is not None and value[0] >= value[1]:
             raise ValueError("range must be [low, high] with low < high")
@@ -229,7 +235,7 @@ class SizeRow(_Strict):
 class SizeChart(_Strict):
     name: Text
     measure: List[Literal["chest", "waist", "hips", "foot"]]
-    sizes: List[SizeRow] = Field(..., min_items=1)
+    sizes: List[SizeRow] = Field(..., min_length=1)
 
 
 class ShoeSize(_Strict):
@@ -244,20 +250,20 @@ class ShoeSize(_Strict):
 class Sizing(_Strict):
     how_to_measure: Dict[str, Text]
     charts: Dict[str, SizeChart]
-    shoes: List[ShoeSize] = Field(..., min_items=2)
+    shoes: List[ShoeSize] = Field(..., min_length=2)
 
 
 class FaqEntry(_Strict):
     topic: Optional[Text] = None
     answer: Optional[Text] = None
-    questions: List[Text] = Field(..., min_items=1)
+    questions: List[Text] = Field(..., min_length=1)
 
-    @validator("answer", always=True)
-    def _topic_or_answer(cls, value, values):
-        if not value and not values.get("topic"):
+    @model_validator(mode="after")
+    def _topic_or_answer(self):
+        if not self.answer and not self.topic:
             raise ValueError("an entry needs a topic or an answer")
-        return value
+        return self
 
 
 class Faq(_Strict):
-    entries: List[FaqEntry] = Field(..., min_items=1)
+    entries: List[FaqEntry] = Field(..., min_length=1)

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine, select
 
 from bot.db import Order, OrderStatus, session_scope
 from bot.db.models import Ticket
+from bot.db.session import with_app_driver
 from tests.browser.chat import Chat
 from tests.browser.conftest import AGENT_PASSWORD
 
@@ -16,7 +17,7 @@ XSS = "<img src=x onerror=alert(1)>"
 
 
 def in_database(servers, query):
-    engine = create_engine(servers.database_url, future=True)
+    engine = create_engine(with_app_driver(servers.database_url))
     try:
         with session_scope(engine) as session:
             return query(session)

@@ -8,6 +8,7 @@ from sqlalchemy import create_engine
 
 from bot.db import session_scope
 from bot.db.models import Role
+from bot.db.session import with_app_driver
 from bot.desk.accounts import create_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -16,7 +17,7 @@ PASSWORD = "trainer test password"
 
 @pytest.fixture(scope="module")
 def trainer_account(servers):
-    engine = create_engine(servers.database_url, future=True)
+    engine = create_engine(with_app_driver(servers.database_url))
     with session_scope(engine) as session:
         create_user(session, email="tia.browser@shop.example", password=PASSWORD, role=Role.trainer, name="Tia")
     engine.dispose()

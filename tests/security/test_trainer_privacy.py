@@ -11,34 +11,22 @@ import uuid
 
 import aiohttp
 import pytest
-from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, UserUttered
-from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import create_engine, select, text
 
 from bot.db import session_scope
 from bot.db.models import Customer, InboxMessage, Order, Role, Shipment
 from bot.orders.masking import mask_personal_data
-from bot.tracker_store import DatabaseUrlTrackerStore
-from tests.conftest import project_path
 from tests.security.desk_helpers import HEADERS, add_user, desk_app, login, run
+from tests.tracker import bot_said, store_events, user_said
 
 TRAINER = "tia@shop.example"
 ORDINARY = "I am 182 cm, size 42 fits, 2 pairs for $120 in 2024"
 
 
-def store_events(engine, sender, events):
-    """Save events the way the Rasa server does: through its SQL tracker store."""
-    domain = Domain.load(str(project_path("domain.yml")))
-    store = DatabaseUrlTrackerStore(domain=domain, url=engine.url.render_as_string(hide_password=False))
-    asyncio.run(store.save(DialogueStateTracker.from_events(sender, events)))
-    store.engine.dispose()
-
-
 def said(words, *, entities=(), start=1.9e9, intent="inform"):
-    parse = {"text": words, "intent": {"name": intent, "confidence": 0.5}, "entities": list(entities),
+    parse = {"text": words, "intent": {"name": intent, "confidence": 0.5},
              "anger": {"score": 0.0, "level": "none", "cues": []}}
-    return UserUttered(words, parse["intent"], list(entities), parse, timestamp=start)
+    return user_said(words, parse, start, list(entities))
 
 
 def personal_values(engine):
@@ -93,10 +81,9 @@ def test_trainers_never_see_personal_data_or_session_ids(engine, trainer_desk):
     events.append(said(f"where is {values['order']}", start=1.95e9, entities=[
         {"entity": "order_number", "value": values["order"], "start": 9, "end": 17},
         {"entity": "postcode", "value": values["postcode (AU)"]}]))
-    events.append(BotUttered(f"Your parcel {values['tracking (ups)']} ships to {values['postcode (GB)']}.",
-                             {"buttons": [{"title": f"Track {values['tracking (20 digits)']}",
-                                           "payload": f'/track{{"number": "{values["tracking (20 digits)"]}"}}'}]},
-                             timestamp=1.96e9))
+    events.append(bot_said(f"Your parcel {values['tracking (ups)']} ships to {values['postcode (GB)']}.", 1.96e9,
+                           {"buttons": [{"title": f"Track {values['tracking (20 digits)']}",
+                                         "payload": f'/track{{"number": "{values["tracking (20 digits)"]}"}}'}]}))
     events.append(said(ORDINARY, start=1.97e9))
     store_events(engine, session_id, events)
 

@@ -26,10 +26,11 @@ def _scratch_or(url: Optional[str], scratch: str):
     from sqlalchemy import create_engine
 
     from bot.db.migrations import upgrade
+    from bot.db.session import with_app_driver
 
     if url:
-        return create_engine(url, future=True)
-    engine = create_engine(f"sqlite:///{Path(scratch) / 'scratch.db'}", future=True)
+        return create_engine(with_app_driver(url))
+    engine = create_engine(f"sqlite:///{Path(scratch) / 'scratch.db'}")
     upgrade(engine)
     return engine
 

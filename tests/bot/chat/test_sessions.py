@@ -2,7 +2,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.chat.sessions import handoff_status, is_widget_session
+from bot.chat.limits import is_widget_session
+from bot.chat.sessions import handoff_status
 from bot.db import session_scope
 from bot.db.models import Role
 from bot.desk.accounts import create_user

@@ -7,7 +7,7 @@ import sys
 from datetime import datetime
 
 import pytest
-from sqlalchemy import MetaData, Table, create_engine, func, inspect, insert, select, table, text
+from sqlalchemy import MetaData, Table, create_engine, func, inspect, select, table, text
 
 from bot.cli import main as cli_main
 from bot.db import create_schema, get_engine, session_scope
@@ -17,6 +17,7 @@ from bot.db.migrations import (BASELINE, VERSION_TABLE, MigrationError, UpgradeR
 from bot.db.models import Base, Order, OrderStatus
 from bot.settings import PROJECT_ROOT
 from tests.conftest import private_postgres
+from tests.tracker import store_events, user_said
 
 BASELINE_TABLES = {"customers", "orders", "order_lines", "shipments", "tracking_events", "users", "tickets",
                    "ticket_notes", "desk_sessions", "inbox_messages", "labels", "sync_marks"}
@@ -56,13 +57,9 @@ def tables(engine):
 
 
 def add_rasa_tracker_table(engine):
-    """Rasa's SQL tracker store's own table, made by Rasa's own declaration, with one event in it."""
-    from rasa.core.tracker_store import SQLTrackerStore
-
-    SQLTrackerStore.Base.metadata.create_all(engine)
-    with engine.begin() as connection:
-        connection.execute(insert(SQLTrackerStore.SQLEvent.__table__).values(
-            sender_id="shopper-1", type_name="user", timestamp=1.0, intent_name="greet", data='{"text": "hi"}'))
+    """Rasa's SQL tracker store's own table, made by Rasa's own code (in the Rasa environment), with one
+    event in it."""
+    store_events(engine, "shopper-1", [user_said("hi", {"intent": {"name": "greet", "confidence": 1.0}}, 1.0)])
 
 
 def made_before_migrations(engine, template_path):
