@@ -2,23 +2,39 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
+# Two environments (README, "Architecture"): the application (.venv, Python 3.12) and the Rasa server
+# with training and model evaluation (.venv-rasa, Python 3.10, which Rasa 3.6 needs).
 VENV := .venv
+RASA_VENV := .venv-rasa
 PY := $(VENV)/bin/python
-# Rasa 3.6 needs Python 3.10: pyenv's 3.10.13 when present, else python3.10 on the PATH.
-PYTHON310 ?= $(shell PYENV_VERSION=3.10.13 pyenv which python 2>/dev/null || command -v python3.10)
+RASA_PY := $(RASA_VENV)/bin/python
+APP_PYTHON_VERSION := 3.12
+PYTHON_APP ?= $(shell scripts/find-python.sh $(APP_PYTHON_VERSION))
+PYTHON310 ?= $(shell scripts/find-python.sh 3.10)
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
+export RASA_PYTHON := $(CURDIR)/$(RASA_PY)
+export APP_PYTHON := $(CURDIR)/$(PY)
 
-.PHONY: help install run train evaluate bench bench-smoke test test-fast test-browser seed check-kb constraints clean chromium
+.PHONY: help install run train evaluate bench bench-smoke test test-fast test-browser seed check-kb audit lock clean chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(VENV)/.installed: requirements.txt constraints.txt
+# A .venv of another Python (a checkout from before the split held Rasa's 3.10 there) is made anew.
+$(VENV)/.installed: requirements/app.in requirements/app.lock
+	@test -n "$(PYTHON_APP)" || { echo "Python $(APP_PYTHON_VERSION) not found (pyenv install $(APP_PYTHON_VERSION))"; exit 1; }
+	@test -x $(PY) && $(PY) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 12))' 2>/dev/null || \
+	  { rm -rf $(VENV); $(PYTHON_APP) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade "pip==26.3" wheel
+	$(PY) -m pip install --quiet -r requirements/app.in -c requirements/app.lock
+	touch $@
+
+$(RASA_VENV)/.installed: requirements/rasa.in requirements/rasa.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found (pyenv install 3.10.13)"; exit 1; }
-	test -x $(PY) || $(PYTHON310) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade "pip==24.0" wheel
-	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	test -x $(RASA_PY) || $(PYTHON310) -m venv $(RASA_VENV)
+	$(RASA_PY) -m pip install --quiet --upgrade "pip==24.0" wheel
+	$(RASA_PY) -m pip install --quiet -r requirements/rasa.in -c requirements/rasa.lock
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -26,7 +42,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed ## create .venv, install the pinned Python and npm packages
+install: $(VENV)/.installed $(RASA_VENV)/.installed node_modules/.installed ## create .venv and .venv-rasa from the lock files, install the npm packages
 
 chromium: ## install Debian's chromium for the browser tests (when missing)
 	./scripts/install-chromium.sh
@@ -52,21 +68,30 @@ check-kb: install ## validate knowledge_base/
 seed: install ## replace the orders in the database with the demo set
 	$(PY) -m bot seed
 
-test: install chromium ## run every test: knowledge base, unit, actions, real servers, Rasa stories, browser
-	$(PY) -m bot.audit
+audit: install ## dependency audit of both environments against ../shared/advisories (and online sources if reachable)
+	$(PY) -m bot.audit --environment app
+	$(RASA_PY) -m bot.audit --environment rasa
+
+test: install chromium ## run every test: audit, knowledge base, both environments' tests, real servers, browser
+	$(MAKE) --no-print-directory audit
 	$(PY) -m bot check-kb
 	$(PY) -m bot train
+	$(RASA_PY) -m pytest -c tests/rasa/pytest.ini tests/rasa
 	$(PY) -m pytest
 
-test-fast: install ## unit and action tests only (no servers)
+test-fast: install ## unit and action tests of both environments (no servers)
+	$(RASA_PY) -m pytest -c tests/rasa/pytest.ini tests/rasa -m "not integration"
 	$(PY) -m pytest -m "not integration and not browser"
 
 test-browser: install chromium ## the shopper and agent journeys in headless chromium
 	$(PY) -m bot train
 	$(PY) -m pytest -m browser
 
-constraints: install ## rewrite constraints.txt from the current .venv
-	(echo "# pip freeze of a working install; regenerate with: make constraints"; $(PY) -m pip freeze) > constraints.txt
+lock: install ## rewrite requirements/app.lock and requirements/rasa.lock from the two environments
+	(echo "# Exact versions of the application environment (.venv, Python 3.12); regenerate with: make lock"; \
+	  $(PY) -m pip freeze --exclude-editable) > requirements/app.lock
+	(echo "# Exact versions of the Rasa environment (.venv-rasa, Python 3.10); regenerate with: make lock"; \
+	  $(RASA_PY) -m pip freeze --exclude-editable) > requirements/rasa.lock
 
-clean: ## remove the model, the database and caches (keeps .venv)
+clean: ## remove the model, the database and caches (keeps .venv and .venv-rasa)
 	rm -rf models var .pytest_cache results test-artifacts

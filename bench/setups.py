@@ -9,13 +9,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Sequence
 
+from bot.environments import rasa_python
 from bot.readiness import servers_ready, wait_until
 from bot.settings import PROJECT_ROOT
 
 # At least 32 characters: outside development (e.g. under the test suite) shorter tokens are refused.
 TOKEN = "bench-token-0123456789abcdef0123456789"
-STOCK_SERVER = (sys.executable, "-m", "rasa", "run")
-OUR_SERVER = (sys.executable, "-m", "bot.rasa_server")
+# Both run in the Rasa environment; the benchmark itself, the action server and the desk in the application's.
+STOCK_SERVER = (rasa_python(), "-m", "rasa", "run")
+OUR_SERVER = (rasa_python(), "-m", "bot.rasa_server")
 
 
 @dataclass
@@ -30,7 +32,7 @@ def train(config: Path, out: Path, name: str, env: dict) -> float:
     # an empty cache of its own makes every run train from scratch.
     env = {**env, "RASA_CACHE_DIRECTORY": str(out / f"{name}-rasa-cache")}
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "rasa", "train", "--config", str(config), "--domain", "domain.yml",
+    subprocess.run([rasa_python(), "-m", "rasa", "train", "--config", str(config), "--domain", "domain.yml",
                     "--data", "data", "--out", str(out), "--fixed-model-name", name],
                    cwd=PROJECT_ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started

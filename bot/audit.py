@@ -1,19 +1,31 @@
-"""Dependency audit: every installed distribution against Python security advisories.
+"""Dependency audit: every distribution of one of the project's two Python environments against
+Python security advisories.
 
-    python -m bot.audit [--advisories DIR] [--exceptions FILE] [--constraints FILE]
-                        [--offline] [--timeout SECONDS] [--today YYYY-MM-DD]
+    python -m bot.audit [--environment app|rasa] [--constraints [FILE]] [--exceptions FILE]
+                        [--advisories DIR] [--offline] [--timeout SECONDS] [--today YYYY-MM-DD]
+
+The project runs two environments (bot/environments.py), and each is audited by its own interpreter:
+`.venv/bin/python -m bot.audit --environment app` and `.venv-rasa/bin/python -m bot.audit --environment
+rasa`. Without --environment the interpreter decides: one that can import `rasa` is the Rasa
+environment. With --constraints the pins of a lock file are audited instead of what is installed
+(the environment's requirements/<name>.lock when no FILE is given), from any interpreter.
 
 The advisories come first from a dated snapshot of the PyPA advisory database on disk (OSV YAML files,
-one per advisory, under `vulns/<package>/`), because the build machines reach no advisory service. The
-audit says how old the snapshot is. Where the network allows it also asks OSV (through `pip-audit`
-when that is on the PATH, else OSV's HTTP API) with a short timeout and reports both answers.
+one per advisory, under `vulns/<package>/`), because the build machines reach no advisory service,
+plus our own OSV files in security/advisories/ for what the snapshot lacks. The audit says how old the
+snapshot is. Where the network allows it also asks OSV (through `pip-audit` when that is on the PATH,
+else OSV's HTTP API) with a short timeout and reports both answers.
 
-Every vulnerable package must be listed in the reviewed exceptions (security/known-vulnerabilities.yml)
-with the advisories it covers, what pins the package and how the product is exposed. The audit exits
-non-zero when a vulnerable package or advisory is not covered, or when an exception covers something
-that no longer applies (so the list cannot rot into a blanket waiver).
+The application environment allows no exceptions: any advisory that affects it fails the audit, and
+the package is upgraded (requirements/app.in). In the Rasa environment, where Rasa 3.6 pins old
+versions, every vulnerable package must be listed in the reviewed exceptions
+(security/known-vulnerabilities-rasa.yml) with the advisories it covers, what pins the package and how
+the Rasa server is exposed. The audit exits non-zero when a vulnerable package or advisory is not
+covered, or when an exception covers something that no longer applies (so the list cannot rot into a
+blanket waiver).
 """
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -34,13 +46,37 @@ from packaging.version import InvalidVersion, Version
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ADVISORIES = PROJECT_ROOT.parent / "shared" / "advisories"
-DEFAULT_EXCEPTIONS = PROJECT_ROOT / "security" / "known-vulnerabilities.yml"
+SECURITY = PROJECT_ROOT / "security"
 # Advisories the snapshot lacks (published after it, or only in GitHub's database), in the same format.
-DEFAULT_LOCAL_ADVISORIES = PROJECT_ROOT / "security" / "advisories"
+DEFAULT_LOCAL_ADVISORIES = SECURITY / "advisories"
 OSV_URL = "https://api.osv.dev"
 EXPOSURES = ("not-used", "mitigated", "exploitable")
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One of the project's Python environments, as the audit sees it."""
+
+    name: str
+    title: str
+    # The reviewed exceptions it may have; None: none at all, every advisory fails the audit.
+    exceptions: Optional[Path]
+    # Exact versions of everything it installs (`--constraints` without a file).
+    lock: Path
+
+
+ENVIRONMENTS: Dict[str, Environment] = {
+    "app": Environment("app", "the application environment", None, PROJECT_ROOT / "requirements" / "app.lock"),
+    "rasa": Environment("rasa", "the Rasa environment", SECURITY / "known-vulnerabilities-rasa.yml",
+                        PROJECT_ROOT / "requirements" / "rasa.lock"),
+}
+
+
+def running_environment() -> str:
+    """The environment of this interpreter: the Rasa one holds `rasa`, the application one does not."""
+    return "rasa" if importlib.util.find_spec("rasa") is not None else "app"
 
 
 class AuditError(Exception):
@@ -534,7 +570,11 @@ class Exception_:
     line: int = 0
 
 
-def load_exceptions(path: Path) -> List[Exception_]:
+def load_exceptions(path: Optional[Path]) -> List[Exception_]:
+    """The reviewed exceptions of a file; none for no file (the application environment) or a file that
+    does not exist (then every finding fails, which is the safe side)."""
+    if path is None:
+        return []
     path = Path(path)
     if not path.exists():
         return []
@@ -631,13 +671,20 @@ def report(
     online: OnlineResult,
     outcome: Review,
     warnings: Sequence[str],
-    exceptions_path: Path,
+    exceptions_path: Optional[Path],
+    environment: Optional[Environment] = None,
 ) -> str:
+    """The printed report; `exceptions_path` None means that the environment allows no exceptions."""
     lines = []
     age = snapshot.age_days(today)
     dated = f"dated {snapshot.date.isoformat()}, {age} days old on {today.isoformat()}" if age is not None else "undated"
     commit = f" at commit {snapshot.commit[:12]}" if snapshot.commit else ""
-    lines.append(f"Dependency audit of {len(distributions)} distributions ({source})")
+    of = f"{environment.title}: " if environment else ""
+    lines.append(f"Dependency audit of {of}{len(distributions)} distributions ({source})")
+    if exceptions_path is None:
+        lines.append("Reviewed exceptions: none allowed; every advisory that affects a package fails the audit.")
+    else:
+        lines.append(f"Reviewed exceptions: {exceptions_path}")
     lines.append(f"Advisories: PyPA advisory database snapshot{commit} in {snapshot.root}, {dated};")
     lines.append("  it knows nothing published after that date.")
     if snapshot.local_count:
@@ -676,41 +723,69 @@ def report(
         lines.append(f"note: exception {exception.line} ({exception.package}) names {advisory}, which the "
                      "snapshot does not know and no online source confirmed; kept")
     lines.append("")
-    if outcome.uncovered:
+    if outcome.uncovered and exceptions_path is None:
+        lines.append(f"FAIL: {len(outcome.uncovered)} advisories affect {_where(environment)}, which allows no "
+                     "exceptions: upgrade the package to a fixed version.")
+    elif outcome.uncovered:
         lines.append(f"FAIL: {len(outcome.uncovered)} advisories not covered by {exceptions_path}: "
                      "upgrade the package or review it there.")
     for exception, advisory, why in outcome.stale:
         what = advisory or "the whole entry"
         lines.append(f"FAIL: stale exception {exception.line} ({exception.package}, {what}): {why}; remove it.")
-    if outcome.ok:
+    if outcome.ok and exceptions_path is None:
+        lines.append(f"OK: no known advisory affects {_where(environment)}.")
+    elif outcome.ok:
         lines.append(f"OK: every vulnerable package is upgraded or reviewed in {exceptions_path}.")
     return "\n".join(lines)
 
 
+def _where(environment: Optional[Environment]) -> str:
+    return environment.title if environment else "these packages"
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.audit", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--environment", choices=sorted(ENVIRONMENTS),
+                        help="which environment this is: app (.venv) or rasa (.venv-rasa) "
+                             "[judged from the interpreter: rasa when it can import rasa]")
     parser.add_argument("--advisories", type=Path, default=Path(os.environ.get("ADVISORY_DB", DEFAULT_ADVISORIES)),
                         help="folder of the PyPA advisory database snapshot [%(default)s]")
-    parser.add_argument("--exceptions", type=Path, default=DEFAULT_EXCEPTIONS,
-                        help="reviewed exceptions [%(default)s]")
+    parser.add_argument("--exceptions", type=Path,
+                        help="reviewed exceptions of the Rasa environment [security/known-vulnerabilities-rasa.yml]; "
+                             "the application environment takes none")
     parser.add_argument("--local-advisories", type=Path, default=DEFAULT_LOCAL_ADVISORIES,
                         help="our own OSV files for advisories the snapshot lacks [%(default)s]")
-    parser.add_argument("--constraints", type=Path,
-                        help="audit the pins of this file instead of the running interpreter's packages")
+    parser.add_argument("--constraints", type=Path, nargs="?", const=True, metavar="FILE",
+                        help="audit the pins of FILE (without FILE: the environment's requirements/<name>.lock) "
+                             "instead of the running interpreter's packages")
     parser.add_argument("--offline", action="store_true", help="do not ask pip-audit or OSV")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds per online request [%(default)s]")
     parser.add_argument("--osv-url", default=os.environ.get("OSV_URL", OSV_URL), help=argparse.SUPPRESS)
     parser.add_argument("--today", type=date.fromisoformat, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     today = args.today or date.today()
+    running = running_environment()
+    environment = ENVIRONMENTS[args.environment or running]
+    if environment.exceptions is None and args.exceptions is not None:
+        print(f"audit cannot run: {environment.title} allows no exceptions (--exceptions); upgrade instead",
+              file=sys.stderr)
+        return 2
+    if not args.constraints and environment.name != running:
+        # Auditing one environment's packages against the other's rules would pass or fail for nothing.
+        print(f"audit cannot run: this interpreter ({sys.executable}) is {ENVIRONMENTS[running].title}, not "
+              f"{environment.title}; run the audit with that environment's python, or use --constraints",
+              file=sys.stderr)
+        return 2
+    exceptions_path = args.exceptions or environment.exceptions
     try:
         if args.constraints:
-            distributions = pinned_distributions(args.constraints)
-            source = f"pinned in {args.constraints}"
+            constraints = environment.lock if args.constraints is True else args.constraints
+            distributions = pinned_distributions(constraints)
+            source = f"pinned in {constraints}"
         else:
             distributions = installed_distributions()
             source = f"installed in {sys.prefix}"
-        exceptions = load_exceptions(args.exceptions)
+        exceptions = load_exceptions(exceptions_path)
         snapshot = load_snapshot(args.advisories, {d.key for d in distributions} | {e.package for e in exceptions})
         snapshot = add_local_advisories(snapshot, args.local_advisories)
     except (AuditError, OSError) as error:
@@ -725,7 +800,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     findings = merge_online(findings, online, distributions)
     outcome = review(findings, exceptions, snapshot, online)
     print(report(source=source, distributions=distributions, snapshot=snapshot, today=today, online=online,
-                 outcome=outcome, warnings=warnings, exceptions_path=args.exceptions))
+                 outcome=outcome, warnings=warnings, exceptions_path=exceptions_path, environment=environment))
     return 0 if outcome.ok else 1
 
 

@@ -137,16 +137,13 @@ def _render_endpoints(args) -> int:
 
 
 def _serve_rasa(args) -> int:
-    """The Rasa server with the token, CORS origins, address and port from the settings.
-
-    The token goes to Rasa inside this process, so `ps` never shows it (a command-line argument would).
-    """
-    from bot import rasa_server
+    """The Rasa server, in the Rasa environment (bot/rasa_server.py serve), with the endpoints rendered
+    from the settings here. The process is replaced, so a supervisor sees and signals the Rasa server."""
+    from bot.environments import rasa_python
     from bot.settings import PROJECT_ROOT, get_settings
     from bot.training import model_path
 
-    settings = get_settings()
-    token = settings.require_rasa_token()
+    get_settings().require_rasa_token()  # fail here, with the settings' own message
     run_dir = Path(args.run_dir) if args.run_dir else PROJECT_ROOT / "var"
     endpoints = run_dir / "endpoints.yml"
     render_endpoints(endpoints)
@@ -154,10 +151,17 @@ def _serve_rasa(args) -> int:
     if not model.is_file():
         print(f"{model}: no such model; train one with `make train`", file=sys.stderr)
         return 1
-    return rasa_server.main(["-i", settings.rasa_host, "--port", str(args.port or settings.rasa_port),
-                             "--enable-api", f"--auth-token={token}", "--cors", *settings.shop_origins,
-                             "--model", str(model), "--endpoints", str(endpoints),
-                             "--credentials", str(PROJECT_ROOT / "credentials.yml")])
+    python = rasa_python()
+    if not Path(python).is_file():
+        print(f"{python}: the Rasa environment is missing; `make install` builds it (or set RASA_PYTHON)",
+              file=sys.stderr)
+        return 1
+    command = [python, "-m", "bot.rasa_server", "serve", "--model", str(model), "--endpoints", str(endpoints)]
+    if args.port:
+        command += ["--port", str(args.port)]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(python, command, dict(os.environ, PYTHONPATH=str(PROJECT_ROOT)))
 
 
 def _init_env(args) -> int:

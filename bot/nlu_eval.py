@@ -105,12 +105,22 @@ def load_csv_examples(path: Path) -> List[Tuple[str, str]]:
 
 
 def model_predictor(model_path: Path) -> Callable[[str], str]:
-    """Parses with a trained model file in this process (no server needed; takes a few seconds to load)."""
+    """Parses with a trained model file, no server needed (the model takes a few seconds to load)."""
     parse = model_parser(model_path)
     return lambda text: (parse(text).get("intent") or {}).get("name") or "nlu_fallback"
 
 
 def model_parser(model_path: Path) -> Callable[[str], dict]:
+    """Rasa's parse of a text by the model file: in this process inside the Rasa environment, else in a
+    child process in that environment (the application environment cannot import Rasa)."""
+    import importlib.util
+
+    if importlib.util.find_spec("rasa") is not None:
+        return _parser_in_this_process(model_path)
+    return RasaEnvironmentParser(model_path)
+
+
+def _parser_in_this_process(model_path: Path) -> Callable[[str], dict]:
     import asyncio
     import logging
 
@@ -125,6 +135,58 @@ def model_parser(model_path: Path) -> Callable[[str], dict]:
     return lambda text: loop.run_until_complete(agent.parse_message(text))
 
 
+class RasaEnvironmentParser:
+    """The model loaded once by `python -m bot.nlu_eval parse MODEL` in the Rasa environment: one JSON
+    line per text in, one parse result per line out."""
+
+    def __init__(self, model_path: Path) -> None:
+        import atexit
+        import os
+        import subprocess
+
+        from bot.environments import rasa_python
+        from bot.settings import PROJECT_ROOT
+
+        environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), RASA_TELEMETRY_ENABLED="false")
+        self._process = subprocess.Popen([rasa_python(), "-m", "bot.nlu_eval", "parse", str(model_path)],
+                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                         encoding="utf-8", cwd=PROJECT_ROOT, env=environment)
+        atexit.register(self.close)
+
+    def __call__(self, text: str) -> dict:
+        self._process.stdin.write(json.dumps(text) + "\n")
+        self._process.stdin.flush()
+        line = self._process.stdout.readline()
+        if not line:
+            raise OSError(f"the Rasa environment's parser stopped (exit status {self._process.wait()})")
+        return json.loads(line)
+
+    def close(self) -> None:
+        if self._process.poll() is None:
+            self._process.stdin.close()
+            self._process.wait(timeout=30)
+
+
+def _plain(value):
+    """numpy numbers (the confidences) as plain ones, anything else as text."""
+    return value.item() if hasattr(value, "item") else str(value)
+
+
+def _serve_parses(model_path: Path) -> int:
+    """The child of RasaEnvironmentParser. Results go to the original standard output; anything Rasa
+    or TensorFlow print goes to standard error instead, so it cannot be mistaken for a result."""
+    import os
+    import sys
+
+    results = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    parse = _parser_in_this_process(model_path)
+    for line in sys.stdin:
+        results.write(json.dumps(parse(json.loads(line)), default=_plain) + "\n")
+        results.flush()
+    return 0
+
+
 def server_predictor(rasa_url: str, token: str) -> Callable[[str], str]:
     def predict(text: str) -> str:
         request = urllib.request.Request(f"{rasa_url}/model/parse?token={token}",
@@ -133,3 +195,11 @@ def server_predictor(rasa_url: str, token: str) -> Callable[[str], str]:
         with urllib.request.urlopen(request, timeout=30) as response:
             return (json.load(response).get("intent") or {}).get("name") or "nlu_fallback"
     return predict
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "parse":
+        sys.exit(_serve_parses(Path(sys.argv[2])))
+    sys.exit("usage: python -m bot.nlu_eval parse MODEL_FILE (in the Rasa environment)")

@@ -6,7 +6,11 @@ the Rasa server's CPU (py-spy, 50 shoppers; bench/README.md). The schema never c
 checks it once and keeps one validator; responses are validated exactly as before, with the same
 errors.
 
-    python -m bot serve-rasa --enable-api --model ... (the arguments of `rasa run`)
+    python -m bot.rasa_server --enable-api --model ...       (the arguments of `rasa run`)
+    python -m bot.rasa_server serve --model M --endpoints E  (token, address, CORS from the settings)
+
+It runs in the Rasa environment (.venv-rasa); `python -m bot serve-rasa` in the application
+environment prepares endpoints.yml and starts the second form there.
 
 It also makes a failing tracker store an error the shopper hears about (Rasa would carry on with an
 empty in-memory conversation and keep nothing), and a custom action that cannot run (the action server is down, times out or fails) end in an
@@ -125,5 +129,24 @@ def main(argv: Optional[List[str]] = None) -> int:
     return 0
 
 
+def serve(argv: List[str]) -> int:
+    """The Rasa server with the token, CORS origins, address and port from the settings. The token goes
+    to Rasa inside this process, so `ps` never shows it (a command-line argument would)."""
+    import argparse
+
+    from bot.settings import PROJECT_ROOT, get_settings
+
+    parser = argparse.ArgumentParser(prog="python -m bot.rasa_server serve")
+    parser.add_argument("--port", type=int, default=None)
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--endpoints", required=True)
+    args = parser.parse_args(argv)
+    settings = get_settings()
+    return main(["-i", settings.rasa_host, "--port", str(args.port or settings.rasa_port), "--enable-api",
+                 f"--auth-token={settings.require_rasa_token()}", "--cors", *settings.shop_origins,
+                 "--model", args.model, "--endpoints", args.endpoints,
+                 "--credentials", str(PROJECT_ROOT / "credentials.yml")])
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(serve(sys.argv[2:]) if sys.argv[1:2] == ["serve"] else main())

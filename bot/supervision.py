@@ -1,6 +1,6 @@
 """The supervisord configuration that keeps the three servers running, rendered from the settings.
 
-supervisord (the `supervisor` package, pinned in requirements.txt) starts each server in its own
+supervisord (the `supervisor` package, pinned in requirements/app.lock) starts each server in its own
 process group, restarts any that exits, and on stop sends TERM to the whole group (KILL after a grace
 period), so that no child outlives its server. The servers read their secrets from `.env` and the
 environment themselves: none is written into this file.

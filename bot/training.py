@@ -1,10 +1,11 @@
-"""Train the Rasa model only when its inputs changed since the last model."""
+"""Train the Rasa model only when its inputs changed since the last model; training runs in the Rasa
+environment, whichever environment asks for it."""
 import hashlib
 import subprocess
-import sys
 from pathlib import Path
 from typing import Iterable, List, Optional
 
+from bot.environments import rasa_python
 from bot.settings import PROJECT_ROOT
 
 MODEL_NAME = "storefront"
@@ -39,7 +40,7 @@ def train_if_changed(root: Path = PROJECT_ROOT, models_dir: Optional[Path] = Non
         print(f"model is up to date: {model_path(models_dir)}")
         return False
     models_dir.mkdir(parents=True, exist_ok=True)
-    command = [sys.executable, "-m", "rasa", "train", "--config", str(root / "config.yml"),
+    command = [rasa_python(), "-m", "rasa", "train", "--config", str(root / "config.yml"),
                "--domain", str(root / "domain.yml"), "--data", str(root / "data"),
                "--out", str(models_dir), "--fixed-model-name", MODEL_NAME]
     subprocess.run(command, cwd=root, check=True)

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from bot.desk.accounts import begin_login, finish_login, log_out, password_matches
 from bot.desk.blocking import hashing, in_session
-from bot.desk.context import ENGINE, SECURE_COOKIES, client_address, now
+from bot.desk.context import ENGINE, SECURE_COOKIES, USER, client_address, now
 from bot.desk.hygiene import error, json_object, text_field
 from bot.desk.routing import COOKIE, EVERYONE, LOGGED_IN, Routes
 
@@ -54,5 +54,5 @@ async def api_logout(request: web.Request):
 
 @routes.get("/api/me", roles=LOGGED_IN)
 async def api_me(request: web.Request):
-    user = request["user"]
+    user = request[USER]
     return web.json_response({**user, "role": user["role"].value})

@@ -9,7 +9,7 @@ from aiohttp import web
 from bot.chat.events import transcript
 from bot.desk import tickets
 from bot.desk.blocking import in_session, in_thread
-from bot.desk.context import ENGINE, KNOWLEDGE, RASA, now
+from bot.desk.context import ENGINE, KNOWLEDGE, RASA, USER, now
 from bot.desk.hygiene import BadRequest, error, json_object, optional_text, row_id, text_field
 from bot.desk.rasa_client import RasaUnavailable
 from bot.desk.routing import STAFF, Routes
@@ -43,7 +43,7 @@ async def api_tickets(request: web.Request):
     which = request.query.get("status", "waiting")
     if which not in tickets.LISTS:
         return error(400, "status must be " + ", ".join(tickets.LISTS[:-1]) + " or " + tickets.LISTS[-1])
-    found = await in_session(request.app[ENGINE], tickets.list_tickets, which=which, user_id=request["user"]["id"],
+    found = await in_session(request.app[ENGINE], tickets.list_tickets, which=which, user_id=request[USER]["id"],
                              now=now(request))
     return web.json_response({"tickets": found})
 
@@ -66,7 +66,7 @@ async def api_ticket(request: web.Request):
 
 @routes.post("/api/tickets/{ticket_id}/claim", roles=STAFF)
 async def api_claim(request: web.Request):
-    user = request["user"]
+    user = request[USER]
     try:
         won, conversation_id = await in_session(request.app[ENGINE], tickets.claim_ticket,
                                                 ticket_id=_ticket_id(request), agent_id=user["id"], now=now(request))
@@ -86,7 +86,7 @@ async def _held(request: web.Request):
     """(conversation id, None) when the logged-in agent holds the ticket, else (None, error response)."""
     try:
         return await in_session(request.app[ENGINE], tickets.held_conversation, ticket_id=_ticket_id(request),
-                                agent_id=request["user"]["id"]), None
+                                agent_id=request[USER]["id"]), None
     except tickets.NoSuchTicket:
         return None, error(404, "no such ticket")
     except tickets.NotYours:
@@ -99,7 +99,7 @@ async def api_message(request: web.Request):
     conversation_id, problem = await _held(request)
     if problem is not None:
         return problem
-    user = request["user"]
+    user = request[USER]
     try:
         await in_thread(request.app[RASA].say_as_agent, conversation_id, text, agent_id=user["id"],
                         agent_name=user["name"])
@@ -113,7 +113,7 @@ async def api_note(request: web.Request):
     text = _message(request, "a note")
     try:
         await in_session(request.app[ENGINE], tickets.add_note, ticket_id=_ticket_id(request),
-                         author_id=request["user"]["id"], text=text, now=now(request))
+                         author_id=request[USER]["id"], text=text, now=now(request))
     except tickets.NoSuchTicket:
         return error(404, "no such ticket")
     return web.json_response({"ok": True})
@@ -129,7 +129,7 @@ async def api_resolve(request: web.Request):
     except RasaUnavailable:
         return error(503, "the assistant's server is not answering; the conversation is still yours")
     await in_session(request.app[ENGINE], tickets.resolve_ticket, ticket_id=_ticket_id(request),
-                     agent_id=request["user"]["id"], now=now(request))
+                     agent_id=request[USER]["id"], now=now(request))
     return web.json_response({"ok": True})
 
 

@@ -7,6 +7,9 @@ from typing import Any, Optional
 from aiohttp import web
 from sqlalchemy.exc import InternalError, OperationalError
 
+# The parsed JSON body of a request, read once by bot/desk/routing.py before the handler runs.
+JSON_BODY = web.RequestKey("json", object)
+
 logger = logging.getLogger(__name__)
 
 SECURITY_HEADERS = {
@@ -125,7 +128,7 @@ def json_object(request: web.Request) -> dict:
     """The request's JSON object, already read and checked by the route guard."""
     if request.content_type != "application/json":
         raise BadRequest("send JSON with Content-Type: application/json")
-    value = request.get("json")
+    value = request.get(JSON_BODY)
     if value is None:
         raise BadRequest("the body is empty; send a JSON object")
     if not isinstance(value, dict):

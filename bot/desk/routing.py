@@ -18,8 +18,8 @@ from aiohttp.web_urldispatcher import AbstractRoute
 from bot.db.models import Role
 from bot.desk.accounts import desk_user_for_token
 from bot.desk.blocking import in_session
-from bot.desk.context import ENGINE, now
-from bot.desk.hygiene import MAX_JSON_BODY, error, parse_json
+from bot.desk.context import ENGINE, USER, now
+from bot.desk.hygiene import JSON_BODY, MAX_JSON_BODY, error, parse_json
 from bot.desk.static_files import static_handler
 
 ANONYMOUS = "anonymous"
@@ -136,7 +136,7 @@ async def guard(request: web.Request, handler: Handler):
         # Looked up only where a login is needed: public routes (and /health/live) never touch the database.
         user = await in_session(request.app[ENGINE], desk_user_for_token, request.cookies.get(COOKIE), now(request))
         if user is not None:
-            request["user"] = user
+            request[USER] = user
             role = user["role"].value
     if role not in declaration.roles:
         if role == ANONYMOUS:
@@ -154,7 +154,7 @@ async def guard(request: web.Request, handler: Handler):
 
 
 async def _check_body(request: web.Request, declaration: Declaration) -> Optional[web.Response]:
-    request["json"] = None
+    request[JSON_BODY] = None
     if not request.body_exists:
         return None
     accepted = BODY_KINDS[declaration.body]
@@ -167,5 +167,5 @@ async def _check_body(request: web.Request, declaration: Declaration) -> Optiona
     raw = await request.read()  # kept by aiohttp: a handler's request.json() reads the same bytes
     if len(raw) > MAX_JSON_BODY:
         return error(413, f"the body is larger than {MAX_JSON_BODY // 1024} KB")
-    request["json"] = parse_json(raw)
+    request[JSON_BODY] = parse_json(raw)
     return None

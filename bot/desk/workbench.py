@@ -10,7 +10,7 @@ from typing import List, Optional
 from aiohttp import web
 
 from bot.desk.blocking import in_session, in_thread
-from bot.desk.context import ENGINE, RASA, now
+from bot.desk.context import ENGINE, RASA, USER, now
 from bot.desk.hygiene import error, json_object
 from bot.desk.routing import TRAINERS, Routes
 from bot.trainer.conversations import conversation_for_trainer
@@ -74,7 +74,7 @@ async def api_inbox(request: web.Request):
     except ValueError:
         return error(400, f"dates are YYYY-MM-DD and page is a whole number from 0 to {MAX_PAGE}")
     # Syncs new chat messages first; rows name conversations by opaque reference, never by id.
-    return web.json_response(await in_thread(inbox_page, request.app[ENGINE], query, user_id=request["user"]["id"],
+    return web.json_response(await in_thread(inbox_page, request.app[ENGINE], query, user_id=request[USER]["id"],
                                              predict=request.app[RASA].parse))
 
 
@@ -96,7 +96,7 @@ async def api_labels(request: web.Request):
         return error(400, "nothing to label: give intent, angry, spam or entities")
     try:
         count = await in_session(request.app[ENGINE], set_labels, keys=[str(k) for k in body["keys"][:500]],
-                                 user_id=request["user"]["id"], now=now(request),
+                                 user_id=request[USER]["id"], now=now(request),
                                  known_intents=request.app[INTENTS], **changes)
     except LabelError as problem:
         return error(400, str(problem))

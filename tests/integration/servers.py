@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List, Optional
 
+from bot.environments import rasa_python
 from bot.readiness import servers_ready, wait_until
 from bot.settings import PROJECT_ROOT
 
@@ -81,7 +82,7 @@ def running_servers(database_url: str, log_dir: Path, extra_env: Optional[dict] 
     commands = {
         "actions": [sys.executable, "-m", "bot", "serve-actions"],
         "desk": [sys.executable, "-m", "bot", "serve-desk"],
-        "rasa": [sys.executable, "-m", "bot.rasa_server", "-i", "127.0.0.1", "--enable-api", "--auth-token", TOKEN,
+        "rasa": [rasa_python(), "-m", "bot.rasa_server", "-i", "127.0.0.1", "--enable-api", "--auth-token", TOKEN,
                  "--port", str(rasa_port), "--model", str(model_path(PROJECT_ROOT / "models")),
                  "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
     }

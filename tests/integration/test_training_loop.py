@@ -5,7 +5,6 @@ import asyncio
 import os
 import shutil
 import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from bot.db import session_scope
 from bot.db.models import Role
 from bot.desk.accounts import create_user
 from bot.desk.app import create_app
+from bot.environments import rasa_python
 from bot.trainer.paths import TrainingPaths
 from bot.nlu_eval import model_parser
 from bot.settings import PROJECT_ROOT
@@ -45,7 +45,7 @@ class ModelParser:
 
 def rasa_command(*args, root: Path):
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false"}
-    return subprocess.run([sys.executable, "-m", "rasa", *args], cwd=root, env=env, capture_output=True, text=True,
+    return subprocess.run([rasa_python(), "-m", "rasa", *args], cwd=root, env=env, capture_output=True, text=True,
                           timeout=900)
 
 
