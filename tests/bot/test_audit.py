@@ -1,6 +1,9 @@
-"""The dependency audit: OSV range matching, reviewed exceptions, snapshot age, the online check, and
-the real audit over the real snapshot and environment."""
+"""The dependency audit: OSV range matching, reviewed exceptions, snapshot age, the online check, the
+rules of the two environments (none allowed in the application's, reviewed ones in Rasa's), the claims
+the Rasa environment's exceptions rest on, and the real audits of both environments."""
+import dataclasses
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -13,6 +16,7 @@ import yaml
 
 from bot import audit
 from bot.audit import AuditError, Distribution, OnlineResult
+from bot.environments import rasa_python
 from bot.settings import PROJECT_ROOT
 
 OFFLINE = OnlineResult(False, "switched off")
@@ -236,13 +240,15 @@ def test_malformed_exceptions_are_refused(tmp_path, bad):
 # --- the command --------------------------------------------------------------------------------
 
 
-def run_main(tmp_path, capsys, pins, entries, *extra):
+def run_main(tmp_path, capsys, pins, entries, *extra, environment="rasa"):
+    """The command over pins of a lock file; `entries` None: no --exceptions at all."""
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("# comment\n" + "".join(f"{p}\n" for p in pins))
-    exceptions = write_exceptions(tmp_path / "exceptions.yml", entries)
-    code = audit.main(["--advisories", str(tmp_path), "--exceptions", str(exceptions), "--constraints",
-                       str(constraints), "--local-advisories", str(tmp_path / "no-local"), "--today",
-                       "2024-11-09", *extra])
+    args = ["--environment", environment, "--advisories", str(tmp_path), "--constraints", str(constraints),
+            "--local-advisories", str(tmp_path / "no-local"), "--today", "2024-11-09"]
+    if entries is not None:
+        args += ["--exceptions", str(write_exceptions(tmp_path / "exceptions.yml", entries))]
+    code = audit.main([*args, *extra])
     return code, capsys.readouterr().out
 
 
@@ -271,6 +277,56 @@ def test_command_refuses_a_missing_snapshot(tmp_path, capsys):
     code = audit.main(["--advisories", str(tmp_path / "nowhere"), "--offline"])
     assert code == 2
     assert "audit cannot run" in capsys.readouterr().err
+
+
+# --- the two environments -----------------------------------------------------------------------
+
+
+def test_the_application_environment_fails_on_any_advisory(tmp_path, capsys):
+    write_readme(tmp_path)
+    write_osv(tmp_path, "demo", "PYSEC-1", events=[{"introduced": "0"}, {"fixed": "2.0"}])
+    code, out = run_main(tmp_path, capsys, ["demo==1.0", "safe==1.0"], None, "--offline", environment="app")
+    assert code == 1
+    assert "the application environment" in out and "none allowed" in out
+    assert "NOT COVERED" in out and "which allows no exceptions: upgrade" in out
+    code, out = run_main(tmp_path, capsys, ["demo==2.0", "safe==1.0"], None, "--offline", environment="app")
+    assert code == 0 and "OK: no known advisory affects the application environment" in out
+
+
+def test_the_application_environment_takes_no_exceptions_file(tmp_path, capsys):
+    write_osv(tmp_path, "demo", "PYSEC-1", events=[{"introduced": "0"}, {"fixed": "2.0"}])
+    exceptions = write_exceptions(tmp_path / "exceptions.yml", [entry()])
+    code = audit.main(["--environment", "app", "--advisories", str(tmp_path), "--exceptions", str(exceptions),
+                       "--offline"])
+    assert code == 2
+    assert "allows no exceptions" in capsys.readouterr().err
+
+
+def test_the_same_finding_is_reviewable_in_the_rasa_environment(tmp_path, capsys):
+    write_osv(tmp_path, "demo", "PYSEC-1", events=[{"introduced": "0"}, {"fixed": "2.0"}])
+    code, out = run_main(tmp_path, capsys, ["demo==1.0"], [entry()], "--offline", environment="rasa")
+    assert code == 0 and "the Rasa environment" in out and "reviewed, not-used" in out
+
+
+def test_an_interpreter_audits_only_its_own_environment(capsys):
+    """This interpreter is the application's: auditing its packages under the Rasa rules would judge the
+    wrong packages, so it is refused; the environment is judged by whether `rasa` can be imported."""
+    assert audit.running_environment() == "app"
+    assert audit.main(["--environment", "rasa", "--offline"]) == 2
+    assert "is the application environment, not the Rasa environment" in capsys.readouterr().err
+
+
+def test_constraints_without_a_file_audit_the_environments_lock_file(tmp_path, capsys, monkeypatch):
+    write_readme(tmp_path)
+    write_osv(tmp_path, "demo", "PYSEC-1", events=[{"introduced": "0"}, {"fixed": "2.0"}])
+    lock = tmp_path / "rasa.lock"
+    lock.write_text("# pip freeze\ndemo==1.0\n")
+    monkeypatch.setitem(audit.ENVIRONMENTS, "rasa", dataclasses.replace(audit.ENVIRONMENTS["rasa"], lock=lock))
+    code = audit.main(["--environment", "rasa", "--constraints", "--advisories", str(tmp_path), "--exceptions",
+                       str(write_exceptions(tmp_path / "exceptions.yml", [entry()])), "--local-advisories",
+                       str(tmp_path / "no-local"), "--offline"])
+    out = capsys.readouterr().out
+    assert code == 0 and f"pinned in {lock}" in out and "demo 1.0" in out
 
 
 # --- the online check, against a local stand-in for OSV's API -----------------------------------
@@ -342,25 +398,124 @@ def test_constraints_file_pins_are_read(tmp_path):
     assert audit.pinned_distributions(path) == [Distribution("baz", "2.0"), Distribution("Foo_Bar", "1.2.3")]
 
 
-# --- the claims the reviewed exceptions rest on --------------------------------------------------
+# --- the claims the Rasa environment's exceptions rest on ------------------------------------------
+# security/known-vulnerabilities-rasa.yml. What holds inside the Rasa environment is read there, by its
+# own interpreter, once for all the tests below.
+
+RASA_FACTS = r"""
+import asyncio, importlib, json, sys
+from pathlib import Path
+
+import yaml
+
+root = Path.cwd()
+ours = {"bot.rasa_server"}
+config = yaml.safe_load((root / "config.yml").read_text())
+for step in config["pipeline"] + config["policies"]:
+    if "." in step["name"]:
+        ours.add(step["name"].rsplit(".", 1)[0])
+for name in yaml.safe_load((root / "credentials.yml").read_text()):
+    if "." in name:
+        ours.add(name.rsplit(".", 1)[0])
+for value in yaml.safe_load((root / "endpoints.yml").read_text()).values():
+    if isinstance(value, dict) and "." in str(value.get("type", "")):
+        ours.add(value["type"].rsplit(".", 1)[0])
+for name in sorted(ours) + ["rasa.server", "rasa.core.channels.socketio"]:
+    importlib.import_module(name)
+
+from aiohttp import http_parser
+import engineio
+import rasa
+from engineio import asyncio_socket, packet
+
+try:
+    import email_validator  # noqa: F401
+    email_validator_installed = True
+except ImportError:
+    email_validator_installed = False
 
 
-def test_aiohttp_uses_its_c_parser():
-    """security/known-vulnerabilities.yml: the pure-Python parser's smuggling flaws do not apply."""
-    from aiohttp import http_parser
+async def heartbeat_tasks_after(pongs):
+    server = engineio.AsyncServer(async_mode="asgi")
+    sock = asyncio_socket.AsyncSocket(server, "sid")
+    before = len(asyncio.all_tasks())
+    for _ in range(pongs):
+        await sock.receive(packet.Packet(packet.PONG))
+    count = len(asyncio.all_tasks()) - before
+    for task in asyncio.all_tasks():
+        if task is not asyncio.current_task():
+            task.cancel()
+    return count
 
-    assert http_parser.HttpRequestParser.__module__ == "aiohttp._http_parser"
+print(json.dumps({
+    "parsers": [http_parser.HttpRequestParser.__module__, http_parser.HttpResponseParser.__module__],
+    "email_validator": email_validator_installed,
+    "our_modules": sorted(m.__file__ for n, m in sys.modules.items()
+                          if n.split(".")[0] in ("bot", "actions") and getattr(m, "__file__", None)),
+    "rasa_dir": str(Path(rasa.__file__).parent),
+    "heartbeat_tasks_after_50_pongs": asyncio.run(heartbeat_tasks_after(50)),
+}))
+"""
 
 
-def test_pydantic_email_validation_cannot_run():
-    """security/known-vulnerabilities.yml: pydantic's slow email pattern needs email-validator."""
-    with pytest.raises(ImportError):
-        __import__("email_validator")
+def run_in_rasa_environment(*args, timeout=300) -> subprocess.CompletedProcess:
+    python = rasa_python()
+    assert Path(python).exists(), f"no Rasa environment at {python} (make install builds it)"
+    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), RASA_TELEMETRY_ENABLED="false")
+    return subprocess.run([python, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def rasa_facts() -> dict:
+    completed = run_in_rasa_environment("-c", RASA_FACTS)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_aiohttp_in_the_rasa_environment_parses_with_its_c_parser(rasa_facts):
+    """The pure-Python parser's smuggling flaws do not apply: requests and responses go through the C one."""
+    assert rasa_facts["parsers"] == ["aiohttp._http_parser", "aiohttp._http_parser"]
+
+
+def test_pydantic_email_validation_cannot_run_in_the_rasa_environment(rasa_facts):
+    """pydantic 1.10's slow email pattern needs email-validator."""
+    assert rasa_facts["email_validator"] is False
+
+
+def test_the_rasa_environment_runs_no_aiohttp_server(rasa_facts):
+    """aiohttp's web-server flaws: neither Rasa nor the modules of ours that the Rasa server loads use
+    aiohttp.web (Rasa's HTTP side is Sanic)."""
+    assert any(path.endswith("channels.py") for path in rasa_facts["our_modules"])  # the scan sees real modules
+    ours = [path for path in rasa_facts["our_modules"] if "aiohttp" in Path(path).read_text(encoding="utf-8")]
+    assert ours == []
+    rasa_files = list(Path(rasa_facts["rasa_dir"]).rglob("*.py"))
+    assert len(rasa_files) > 100
+    servers = [str(path) for path in rasa_files
+               if any(word in path.read_text(encoding="utf-8", errors="replace")
+                      for word in ("aiohttp.web", "from aiohttp import web"))]
+    assert servers == []
+
+
+def test_the_rasa_servers_http_client_calls_only_the_action_server_without_credentials_in_headers():
+    """aiohttp's client flaws: the only endpoint Rasa calls by configuration is our action server; its
+    token travels in the URL, not in an Authorization or Cookie header."""
+    endpoints = yaml.safe_load((PROJECT_ROOT / "endpoints.yml").read_text())
+    assert not {"nlg", "models", "nlu"} & set(endpoints)  # no NLG server, model server or HTTP NLU
+    action = endpoints["action_endpoint"]
+    assert action.get("token") and not {"basic_auth", "headers", "cafile"} & set(action)
+
+
+def test_the_engineio_heartbeat_flood_is_as_reviewed(rasa_facts):
+    """python-engineio < 4.13.2: one heartbeat task per PONG (GHSA-cgwc-pv48-fhj5), the reason the entry
+    says exploitable. When this fails, the flaw is fenced (a newer engineio or a fix in the channel):
+    update or delete the entry."""
+    assert rasa_facts["heartbeat_tasks_after_50_pongs"] == 50
 
 
 def test_pipeline_loads_no_keras_model_and_discards_no_tokens():
-    """security/known-vulnerabilities.yml: keras (no TensorFlow component) and scikit-learn
-    (CountVectorsFeaturizer keeps every token, so stop_words_ stays empty)."""
+    """keras (no TensorFlow component) and scikit-learn (CountVectorsFeaturizer keeps every token, so
+    stop_words_ stays empty)."""
     config = yaml.safe_load((PROJECT_ROOT / "config.yml").read_text())
     names = [step["name"] for step in config["pipeline"] + config["policies"]]
     tensorflow_components = {"DIETClassifier", "TEDPolicy", "UnexpecTEDIntentPolicy", "ResponseSelector",
@@ -372,7 +527,7 @@ def test_pipeline_loads_no_keras_model_and_discards_no_tokens():
 
 
 def test_no_socketio_message_queue_is_configured():
-    """security/known-vulnerabilities.yml: python-socketio's pickle flaw needs a client manager."""
+    """python-socketio's pickle flaw needs a client manager."""
     sources = [p for folder in ("bot", "actions") for p in (PROJECT_ROOT / folder).rglob("*.py")]
     sources += [PROJECT_ROOT / "credentials.yml", PROJECT_ROOT / "endpoints.yml"]
     users = [str(p) for p in sources if p.name != "audit.py"
@@ -382,13 +537,31 @@ def test_no_socketio_message_queue_is_configured():
 
 
 # --- the real thing -----------------------------------------------------------------------------
+# The snapshot in ../shared/advisories, the local advisories and every package installed in each
+# environment, audited by that environment's interpreter (offline: the online answer changes daily).
 
 
-def test_real_audit_of_this_environment_passes():
-    """The snapshot in ../shared/advisories, the local advisories, the reviewed exceptions and every
-    package installed in this interpreter's environment (offline: the online answer changes daily)."""
-    completed = subprocess.run([sys.executable, "-m", "bot.audit", "--offline"], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True, timeout=120)
+def test_real_audit_of_the_application_environment_passes_without_exceptions():
+    completed = subprocess.run([sys.executable, "-m", "bot.audit", "--environment", "app", "--offline"],
+                               cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert "days old on" in completed.stdout
-    assert "OK: every vulnerable package" in completed.stdout
+    assert "Vulnerable packages: 0;" in completed.stdout
+    assert "OK: no known advisory affects the application environment" in completed.stdout
+
+
+def test_real_audit_of_the_rasa_environment_passes_with_its_reviewed_exceptions():
+    completed = run_in_rasa_environment("-m", "bot.audit", "--environment", "rasa", "--offline", timeout=120)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "Dependency audit of the Rasa environment" in completed.stdout and "installed in" in completed.stdout
+    assert "OK: every vulnerable package is upgraded or reviewed in" in completed.stdout
+    assert "known-vulnerabilities-rasa.yml" in completed.stdout
+
+
+@pytest.mark.parametrize("environment", ["app", "rasa"])
+def test_the_lock_files_pass_their_environments_audit(environment):
+    """What a fresh install would bring (requirements/<environment>.lock), audited from here."""
+    completed = subprocess.run([sys.executable, "-m", "bot.audit", "--environment", environment, "--constraints",
+                                "--offline"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert f"requirements/{environment}.lock" in completed.stdout.replace(os.sep, "/")
