@@ -1,10 +1,16 @@
 """The per-message cost of our own parts, each in isolation: knowledge-base fuzzy search over a large
 catalog, anger scoring, the handoff policy, and the verified order lookup in a large database."""
 import dataclasses
+import importlib.util
 import itertools
+import json
+import os
 import random
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Callable, Dict, Sequence
 
 from bot.settings import PROJECT_ROOT
@@ -83,6 +89,16 @@ def anger_scoring() -> Dict[str, object]:
 
 
 def handoff_policy(tmp_path) -> Dict[str, object]:
+    """Measured in the Rasa environment, where the policy runs (a child process when called from the
+    application environment)."""
+    if importlib.util.find_spec("rasa") is None:
+        from bot.environments import rasa_python
+
+        environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), RASA_TELEMETRY_ENABLED="false")
+        measured = subprocess.run([rasa_python(), "-m", "bench.components", "handoff-policy", str(tmp_path)],
+                                  cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, check=True,
+                                  timeout=600)
+        return json.loads(measured.stdout.strip().splitlines()[-1])
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage
     from rasa.engine.storage.resource import Resource
@@ -161,3 +177,7 @@ def run_all(*, catalog_size: int, order_count: int, sqlite_url: str, postgres_ur
     return results
 
 
+if __name__ == "__main__":
+    if sys.argv[1:2] != ["handoff-policy"] or len(sys.argv) != 3:
+        sys.exit("usage: python -m bench.components handoff-policy TMP_DIR (in the Rasa environment)")
+    print(json.dumps(handoff_policy(Path(sys.argv[2]))))

@@ -111,9 +111,8 @@ def _load_postgres(engine: Engine, count: int, customers: int) -> None:
         sizes = {name: 0 for name in COLUMNS}
 
         def flush(table):
-            buffers[table].seek(0)
-            cursor.copy_expert(f"COPY {table} ({COLUMNS[table]}) FROM STDIN WITH (FORMAT csv, NULL '')",
-                               buffers[table])
+            with cursor.copy(f"COPY {table} ({COLUMNS[table]}) FROM STDIN WITH (FORMAT csv, NULL '')") as copy:
+                copy.write(buffers[table].getvalue())
             buffers[table] = io.StringIO()
             writers[table] = csv.writer(buffers[table])
             sizes[table] = 0

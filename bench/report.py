@@ -133,7 +133,9 @@ def _fmt(value, unit="") -> str:
 def markdown(results: dict, plots: List[str]) -> str:
     lines = [f"# Benchmark, {results['date']}" + (" (smoke run: the figures mean nothing)" if results["smoke"] else ""),
              "", f"Machine: {results['machine']['cores']} cores, {results['machine']['platform']}, Python "
-             f"{results['machine']['python']}. Load: {', '.join(map(str, results['settings']['levels']))} "
+             f"{results['machine']['python']}"
+             + (f" (Rasa servers: Python {results['machine']['rasa_python']})" if results['machine'].get('rasa_python')
+                else "") + f". Load: {', '.join(map(str, results['settings']['levels']))} "
              f"concurrent shoppers, {results['settings']['seconds_per_level']:g} s each, "
              f"{results['settings']['think_seconds']:g} s thinking between messages (0.5-1.5x, random).", "",
              "## Targets", "", "| measure | target | measured | |", "|---|---|---|---|"]

@@ -33,6 +33,14 @@ SETUPS = {"ours": (PROJECT_ROOT / "config.yml", setups.OUR_SERVER),
           "stock": (PROJECT_ROOT / "bench" / "configs" / "rasa_init_default.yml", setups.STOCK_SERVER)}
 
 
+def rasa_python_version() -> str:
+    """The Python of the Rasa environment, where the Rasa servers run."""
+    from bot.environments import rasa_python
+
+    return subprocess.run([rasa_python(), "-c", "import platform; print(platform.python_version())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
 def fresh_postgres(url: str) -> str:
     parsed = make_url(with_app_driver(url))
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -104,7 +112,7 @@ def main(argv=None) -> int:
 
     results = {"date": date.today().isoformat(), "smoke": args.smoke,
                "machine": {"cores": os.cpu_count(), "python": platform.python_version(),
-                           "platform": platform.platform()},
+                           "rasa_python": rasa_python_version(), "platform": platform.platform()},
                "settings": {"levels": args.levels, "seconds_per_level": args.seconds, "think_seconds": args.think}}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)

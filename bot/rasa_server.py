@@ -109,11 +109,33 @@ def surface_tracker_store_errors() -> None:
     FailSafeTrackerStore.on_tracker_store_error = on_tracker_store_error
 
 
+def answer_only_our_pings() -> None:
+    """python-engineio 4.4.1 (pinned for Rasa 3.6's socket.io channel) starts a heartbeat task, alive for
+    25 s, for every PONG a client sends, asked for or not (GHSA-cgwc-pv48-fhj5): a script can send
+    thousands of tiny PONG frames a second and fill the server's memory. A PONG counts here only as the
+    answer to the PING that is waiting for one, so each socket has one heartbeat at a time, as 4.13.2
+    does; an unasked PONG is dropped."""
+    from engineio import packet
+    from engineio.asyncio_socket import AsyncSocket
+
+    original_receive = AsyncSocket.receive
+
+    async def receive(self, pkt):
+        if pkt.packet_type == packet.PONG:
+            if self.last_ping is None:  # no PING of ours is waiting: nothing to answer
+                return
+            self.last_ping = None  # answered; the next heartbeat sets it again
+        await original_receive(self, pkt)
+
+    AsyncSocket.receive = receive
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     os.umask(0o077)  # the tracker store's SQLite file and the logs are nobody else's to read
     keep_one_action_response_validator()
     apologise_when_actions_fail()
     surface_tracker_store_errors()
+    answer_only_our_pings()
     # Sanic reads SANIC_* settings from the environment when Rasa creates its app. A shopper's message
     # is capped at a few KB by the channels; a request body of over 1 MB is refused before it is read.
     os.environ.setdefault("SANIC_REQUEST_MAX_SIZE", str(MAX_REQUEST_BYTES))

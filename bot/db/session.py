@@ -7,6 +7,7 @@ from typing import Iterator, Optional
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 from bot.db.models import Base
 
@@ -35,7 +36,9 @@ def with_app_driver(url: str) -> str:
 def _engine_for(url: str) -> Engine:
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # A connection per use, as SQLAlchemy 1.4 made them: a pooled one would keep reading and
+        # writing a database file that was deleted or replaced, and the readiness checks would not see it.
+        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record):

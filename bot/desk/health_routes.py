@@ -6,10 +6,10 @@ import logging
 from aiohttp import web
 
 from bot.db.models import LoginAttempt
-from bot.readiness import database_problem
 from bot.desk.blocking import in_thread
 from bot.desk.context import ENGINE
 from bot.desk.routing import EVERYONE, Routes
+from bot.readiness import database_problem
 
 logger = logging.getLogger(__name__)
 routes = Routes()

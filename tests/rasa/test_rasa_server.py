@@ -1,4 +1,7 @@
-"""Rasa's check of action server responses, with the validator kept between calls: same verdicts."""
+"""The Rasa server's fixes, each against Rasa's or engineio's own behaviour: the kept action response validator
+(same verdicts as Rasa's check) and one heartbeat per socket.io connection."""
+import asyncio
+
 import pytest
 from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
@@ -32,3 +35,47 @@ def test_the_same_responses_fail_with_rasas_own_check():
     for response in BAD:
         with pytest.raises(ValidationError):
             stock._validate_action_result(response)
+
+
+@pytest.fixture()
+def pong_guard():
+    from engineio.asyncio_socket import AsyncSocket
+
+    from bot.rasa_server import answer_only_our_pings
+
+    original = AsyncSocket.receive
+    answer_only_our_pings()
+    yield
+    AsyncSocket.receive = original
+
+
+async def heartbeat_tasks(pongs: int, ping_waiting: bool) -> int:
+    """Tasks left running after a socket receives `pongs` PONG packets."""
+    import time
+
+    import engineio
+    from engineio import packet
+    from engineio.asyncio_socket import AsyncSocket
+
+    socket = AsyncSocket(engineio.AsyncServer(async_mode="asgi"), "sid")
+    if ping_waiting:
+        socket.last_ping = time.time()  # as the heartbeat does when it sends its PING
+    before = len(asyncio.all_tasks())
+    for _ in range(pongs):
+        await socket.receive(packet.Packet(packet.PONG))
+    await asyncio.sleep(0)
+    started = len(asyncio.all_tasks()) - before
+    for task in asyncio.all_tasks():
+        if task is not asyncio.current_task():
+            task.cancel()
+    return started
+
+
+def test_engineio_alone_starts_a_heartbeat_for_every_pong():
+    assert asyncio.run(heartbeat_tasks(50, ping_waiting=False)) == 50
+
+
+def test_unasked_pongs_start_nothing_and_an_answer_starts_the_next_heartbeat(pong_guard):
+    assert asyncio.run(heartbeat_tasks(50, ping_waiting=False)) == 0
+    assert asyncio.run(heartbeat_tasks(1, ping_waiting=True)) == 1
+    assert asyncio.run(heartbeat_tasks(50, ping_waiting=True)) == 1  # one answer; the rest unasked
