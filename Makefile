@@ -14,7 +14,6 @@ PYTHON310 ?= $(shell scripts/find-python.sh 3.10)
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 export RASA_PYTHON := $(CURDIR)/$(RASA_PY)
-export APP_PYTHON := $(CURDIR)/$(PY)
 
 .PHONY: help install run train evaluate bench bench-smoke test test-fast test-browser seed check-kb audit lock clean chromium
 
