@@ -8,12 +8,11 @@ VENV := .venv
 RASA_VENV := .venv-rasa
 PY := $(VENV)/bin/python
 RASA_PY := $(RASA_VENV)/bin/python
-APP_PYTHON_VERSION := 3.12
-PYTHON_APP ?= $(shell scripts/find-python.sh $(APP_PYTHON_VERSION))
+# The application runs on 3.12 (what its lock file was made with) or a newer Python.
+PYTHON_APP ?= $(shell scripts/find-python.sh 3.12 3.13 3.14)
 PYTHON310 ?= $(shell scripts/find-python.sh 3.10)
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
-export RASA_PYTHON := $(CURDIR)/$(RASA_PY)
 
 .PHONY: help install run train evaluate bench bench-smoke test test-fast test-browser seed check-kb audit lock clean chromium
 
@@ -22,7 +21,7 @@ help: ## list the targets
 
 # A .venv of another Python (a checkout from before the split held Rasa's 3.10 there) is made anew.
 $(VENV)/.installed: requirements/app.in requirements/app.lock
-	@test -n "$(PYTHON_APP)" || { echo "Python $(APP_PYTHON_VERSION) not found (pyenv install $(APP_PYTHON_VERSION))"; exit 1; }
+	@test -n "$(PYTHON_APP)" || { echo "Python 3.12 or newer not found (pyenv install 3.12)"; exit 1; }
 	@test -x $(PY) && $(PY) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 12))' 2>/dev/null || \
 	  { rm -rf $(VENV); $(PYTHON_APP) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade "pip==26.3" wheel
@@ -86,11 +85,15 @@ test-browser: install chromium ## the shopper and agent journeys in headless chr
 	$(PY) -m bot train
 	$(PY) -m pytest -m browser
 
-lock: install ## rewrite requirements/app.lock and requirements/rasa.lock from the two environments
+lock: ## after editing requirements/*.in: install what they now ask for (the application's packages at their newest), rewrite both lock files
+	@test -x $(PY) && test -x $(RASA_PY) || { echo "no environments yet: make install first"; exit 1; }
+	$(PY) -m pip install --quiet --upgrade -r requirements/app.in
+	$(RASA_PY) -m pip install --quiet -r requirements/rasa.in
 	(echo "# Exact versions of the application environment (.venv, Python 3.12); regenerate with: make lock"; \
 	  $(PY) -m pip freeze --exclude-editable) > requirements/app.lock
 	(echo "# Exact versions of the Rasa environment (.venv-rasa, Python 3.10); regenerate with: make lock"; \
 	  $(RASA_PY) -m pip freeze --exclude-editable) > requirements/rasa.lock
+	touch $(VENV)/.installed $(RASA_VENV)/.installed
 
 clean: ## remove the model, the database and caches (keeps .venv and .venv-rasa)
 	rm -rf models var .pytest_cache results test-artifacts

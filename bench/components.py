@@ -1,10 +1,8 @@
 """The per-message cost of our own parts, each in isolation: knowledge-base fuzzy search over a large
 catalog, anger scoring, the handoff policy, and the verified order lookup in a large database."""
 import dataclasses
-import importlib.util
 import itertools
 import json
-import os
 import random
 import statistics
 import subprocess
@@ -13,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Callable, Dict, Sequence
 
+from bot.environments import in_rasa_environment, rasa_child_environment, require_rasa_python
 from bot.settings import PROJECT_ROOT
 
 ADJECTIVES = ["Crimson", "Slate", "Glacier", "Summit", "Coastal", "Desert", "Forest", "Harbor", "Meadow", "Canyon",
@@ -63,7 +62,7 @@ def big_catalog(kb, size: int):
             code, serial = next(codes), 0
         sku = f"XX-{code}-{serial:03d}"
         serial += 1
-        products[sku] = Product(**{**product.dict(), "sku": sku, "name": f"{adjective} {product.name}{edition}"})
+        products[sku] = Product(**{**product.model_dump(), "sku": sku, "name": f"{adjective} {product.name}{edition}"})
     return dataclasses.replace(kb, products=products)
 
 
@@ -91,13 +90,12 @@ def anger_scoring() -> Dict[str, object]:
 def handoff_policy(tmp_path) -> Dict[str, object]:
     """Measured in the Rasa environment, where the policy runs (a child process when called from the
     application environment)."""
-    if importlib.util.find_spec("rasa") is None:
-        from bot.environments import rasa_python
-
-        environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), RASA_TELEMETRY_ENABLED="false")
-        measured = subprocess.run([rasa_python(), "-m", "bench.components", "handoff-policy", str(tmp_path)],
-                                  cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, check=True,
+    if not in_rasa_environment():
+        measured = subprocess.run([require_rasa_python(), "-m", "bench.components", "handoff-policy", str(tmp_path)],
+                                  cwd=PROJECT_ROOT, env=rasa_child_environment(), capture_output=True, text=True,
                                   timeout=600)
+        if measured.returncode != 0:
+            raise RuntimeError(f"measuring in the Rasa environment failed: {measured.stderr[-800:]}")
         return json.loads(measured.stdout.strip().splitlines()[-1])
     from rasa.engine.graph import ExecutionContext, GraphSchema
     from rasa.engine.storage.local_model_storage import LocalModelStorage

@@ -11,8 +11,8 @@ from typing import Iterator, List, Tuple
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import Engine, make_url
 
+from bot.database_urls import for_application
 from bot.db import Order, create_schema
-from bot.db.session import with_app_driver
 
 STATUSES = ["placed", "processing", "shipped", "in_transit", "out_for_delivery", "delivered", "delayed",
             "cancelled", "returned", "refunded"]
@@ -134,7 +134,7 @@ def _load_postgres(engine: Engine, count: int, customers: int) -> None:
 
 
 def ensure_postgres_database(url: str) -> None:
-    parsed = make_url(with_app_driver(url))
+    parsed = make_url(for_application(url))
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
@@ -150,7 +150,7 @@ def build(url: str, count: int) -> Engine:
         ensure_postgres_database(url)
     elif make_url(url).database:
         Path(make_url(url).database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(with_app_driver(url))
+    engine = create_engine(for_application(url))
     create_schema(engine)
     if order_count(engine) != count:
         _empty(engine)

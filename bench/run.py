@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench import components, load, report, setups
-from bot.db.session import with_app_driver
+from bot.database_urls import for_application
 from bot.nlu_eval import evaluate, load_examples, server_predictor
 from bot.settings import PROJECT_ROOT
 from bot.training import model_path, train_if_changed
@@ -42,7 +42,7 @@ def rasa_python_version() -> str:
 
 
 def fresh_postgres(url: str) -> str:
-    parsed = make_url(with_app_driver(url))
+    parsed = make_url(for_application(url))
     admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
@@ -53,7 +53,7 @@ def fresh_postgres(url: str) -> str:
 
 def demo_orders(url: str):
     """(order number, postcode) of orders a shopper can ask about, from the seeded demo data."""
-    engine = create_engine(with_app_driver(url))
+    engine = create_engine(for_application(url))
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT number, shipping_postcode FROM orders WHERE status IN "
                                        "('in_transit', 'delivered', 'shipped') ORDER BY number")).all()
@@ -70,7 +70,7 @@ def measure_setup(name: str, workdir: Path, args) -> dict:
     subprocess.run([sys.executable, "-m", "bot", "seed"], cwd=PROJECT_ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     result = {"config": str(config.relative_to(PROJECT_ROOT)), "database": make_url(database).get_backend_name(),
-              "rasa_server": " ".join(["python"] + list(rasa_server[1:]))}
+              "rasa_server": " ".join(["python", *rasa_server])}
     if args.smoke and name == "ours":
         train_if_changed()  # the smoke run reuses the project's model
         model = model_path(PROJECT_ROOT / "models")

@@ -15,9 +15,10 @@ from bot.settings import PROJECT_ROOT
 
 # At least 32 characters: outside development (e.g. under the test suite) shorter tokens are refused.
 TOKEN = "bench-token-0123456789abcdef0123456789"
-# Both run in the Rasa environment; the benchmark itself, the action server and the desk in the application's.
-STOCK_SERVER = (rasa_python(), "-m", "rasa", "run")
-OUR_SERVER = (rasa_python(), "-m", "bot.rasa_server")
+# Both run in the Rasa environment (its interpreter is put in front when they start); the benchmark itself,
+# the action server and the desk in the application's.
+STOCK_SERVER = ("-m", "rasa", "run")
+OUR_SERVER = ("-m", "bot.rasa_server")
 
 
 @dataclass
@@ -49,7 +50,8 @@ def free_port() -> int:
 @contextmanager
 def serving(model: Path, workdir: Path, env: dict, log_name: str, rasa_server: Sequence[str]) -> Iterator[Running]:
     """The action server and the Rasa server (REST and socket.io channels) on free ports; `rasa_server` is
-    the command that starts Rasa (`python -m rasa run`, or ours, `python -m bot.rasa_server`)."""
+    the arguments of the Rasa environment's Python that start Rasa (`-m rasa run`, or ours,
+    `-m bot.rasa_server`)."""
     rasa_port, action_port = free_port(), free_port()
     run_env = {**env, "RASA_PORT": str(rasa_port), "ACTION_PORT": str(action_port), "RASA_TOKEN": TOKEN,
                "PYTHONPATH": str(PROJECT_ROOT), "RASA_TELEMETRY_ENABLED": "false",
@@ -62,7 +64,7 @@ def serving(model: Path, workdir: Path, env: dict, log_name: str, rasa_server: S
     started = time.perf_counter()
     actions = subprocess.Popen([sys.executable, "-m", "bot", "serve-actions"], cwd=PROJECT_ROOT, env=run_env,
                                stdout=logs[0], stderr=subprocess.STDOUT)
-    rasa = subprocess.Popen([*rasa_server, "-i", "127.0.0.1", "--enable-api", "--auth-token",
+    rasa = subprocess.Popen([rasa_python(), *rasa_server, "-i", "127.0.0.1", "--enable-api", "--auth-token",
                              TOKEN, "--port", str(rasa_port), "--model", str(model), "--endpoints", str(endpoints),
                              "--credentials", str(PROJECT_ROOT / "credentials.yml")], cwd=PROJECT_ROOT, env=run_env,
                             stdout=logs[1], stderr=subprocess.STDOUT)

@@ -4,6 +4,7 @@ only (the token Rasa sends, derived from RASA_TOKEN), with a readiness check.
 `/health` (rasa_sdk's own) says the process answers; `/health/ready` also runs a query on the order
 database, so that a balancer or supervisor can tell a live server from one that can do its work."""
 import os
+import warnings
 
 from bot.db import get_engine
 from bot.db.models import Order
@@ -20,6 +21,9 @@ def create_action_app(token: str):
     from rasa_sdk.executor import ActionExecutor
     from sanic import response
 
+    # rasa-sdk warns (once) that 3.21 and Rasa 3.6.21 differ in version; the action protocol they speak is
+    # the same, which the integration tests hold on every kind of turn.
+    warnings.filterwarnings("ignore", message="Your versions of rasa and rasa_sdk might not be compatible")
     executor = ActionExecutor()
     executor.register_package("actions")
     # No CORS: only the Rasa server calls the action server, never a browser.
@@ -53,6 +57,6 @@ def create_action_app(token: str):
 
 def serve(port: int, token: str) -> None:
     host = os.environ.get("ACTION_HOST", "127.0.0.1")
-    # One process: the actions share the engine's connection pool and the settings of this one.
-    create_action_app(token).run(host=host, port=port, single_process=True, access_log=False,
-                                 motd=False)
+    # One process: the actions share the engine's connection pool and the settings of this one. No access
+    # log, as before: a line per action call would say nothing the Rasa server's log does not.
+    create_action_app(token).run(host=host, port=port, single_process=True, access_log=False, motd=False)

@@ -139,7 +139,7 @@ def _render_endpoints(args) -> int:
 def _serve_rasa(args) -> int:
     """The Rasa server, in the Rasa environment (bot/rasa_server.py serve), with the endpoints rendered
     from the settings here. The process is replaced, so a supervisor sees and signals the Rasa server."""
-    from bot.environments import rasa_python
+    from bot.environments import rasa_child_environment, require_rasa_python
     from bot.settings import PROJECT_ROOT, get_settings
     from bot.training import model_path
 
@@ -151,17 +151,13 @@ def _serve_rasa(args) -> int:
     if not model.is_file():
         print(f"{model}: no such model; train one with `make train`", file=sys.stderr)
         return 1
-    python = rasa_python()
-    if not Path(python).is_file():
-        print(f"{python}: the Rasa environment is missing; `make install` builds it (or set RASA_PYTHON)",
-              file=sys.stderr)
-        return 1
+    python = require_rasa_python()
     command = [python, "-m", "bot.rasa_server", "serve", "--model", str(model), "--endpoints", str(endpoints)]
     if args.port:
         command += ["--port", str(args.port)]
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(python, command, dict(os.environ, PYTHONPATH=str(PROJECT_ROOT)))
+    os.execve(python, command, rasa_child_environment())
 
 
 def _init_env(args) -> int:
@@ -520,6 +516,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     stale.set_defaults(handler=_abandon_stale)
 
     args = parser.parse_args(argv)
+    from bot.environments import RasaEnvironmentMissing
     from bot.settings import SettingsError
 
     try:
@@ -527,4 +524,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except SettingsError as error:
         # A setting that is missing or unsafe stops the command with one line that says which and why.
         print(f"refusing to start: {error}", file=sys.stderr)
+        return 2
+    except RasaEnvironmentMissing as error:
+        print(error, file=sys.stderr)
         return 2

@@ -113,9 +113,9 @@ def model_predictor(model_path: Path) -> Callable[[str], str]:
 def model_parser(model_path: Path) -> Callable[[str], dict]:
     """Rasa's parse of a text by the model file: in this process inside the Rasa environment, else in a
     child process in that environment (the application environment cannot import Rasa)."""
-    import importlib.util
+    from bot.environments import in_rasa_environment
 
-    if importlib.util.find_spec("rasa") is not None:
+    if in_rasa_environment():
         return _parser_in_this_process(model_path)
     return RasaEnvironmentParser(model_path)
 
@@ -141,30 +141,36 @@ class RasaEnvironmentParser:
 
     def __init__(self, model_path: Path) -> None:
         import atexit
-        import os
         import subprocess
 
-        from bot.environments import rasa_python
+        from bot.environments import rasa_child_environment, require_rasa_python
         from bot.settings import PROJECT_ROOT
 
-        environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), RASA_TELEMETRY_ENABLED="false")
-        self._process = subprocess.Popen([rasa_python(), "-m", "bot.nlu_eval", "parse", str(model_path)],
+        self._process = subprocess.Popen([require_rasa_python(), "-m", "bot.nlu_eval", "parse", str(model_path)],
                                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                         encoding="utf-8", cwd=PROJECT_ROOT, env=environment)
+                                         encoding="utf-8", cwd=PROJECT_ROOT, env=rasa_child_environment())
         atexit.register(self.close)
 
     def __call__(self, text: str) -> dict:
-        self._process.stdin.write(json.dumps(text) + "\n")
-        self._process.stdin.flush()
-        line = self._process.stdout.readline()
+        try:
+            self._process.stdin.write(json.dumps(text) + "\n")
+            self._process.stdin.flush()
+            line = self._process.stdout.readline()
+        except BrokenPipeError:
+            line = ""
         if not line:
             raise OSError(f"the Rasa environment's parser stopped (exit status {self._process.wait()})")
         return json.loads(line)
 
     def close(self) -> None:
+        import subprocess
+
         if self._process.poll() is None:
-            self._process.stdin.close()
-            self._process.wait(timeout=30)
+            try:
+                self._process.stdin.close()
+                self._process.wait(timeout=30)
+            except (BrokenPipeError, subprocess.TimeoutExpired):
+                self._process.kill()
 
 
 def _plain(value):

@@ -10,14 +10,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from sqlalchemy.engine import make_url
 
-# The application environment's psycopg 3 is not installed here; psycopg2 speaks to the same server.
-RASA_SIDE_DRIVERS = {"postgresql+psycopg": "postgresql", "postgres": "postgresql"}
-
-
-def rasa_side_url(database_url: str):
-    parsed = make_url(database_url)
-    return parsed.set(drivername=RASA_SIDE_DRIVERS.get(parsed.drivername, parsed.drivername))
-
+from bot.database_urls import for_rasa
 
 class DatabaseUrlTrackerStore(SQLTrackerStore):
     """Rasa's SQLTrackerStore takes host, port and db separately; this reads them from one URL."""
@@ -27,7 +20,7 @@ class DatabaseUrlTrackerStore(SQLTrackerStore):
         # `host` is what Rasa passes from endpoints.yml's `url`; the database comes from DATABASE_URL.
         from bot.settings import get_settings
 
-        parsed = rasa_side_url(url or host or get_settings().database_url)
+        parsed = make_url(for_rasa(url or host or get_settings().database_url))
         if parsed.get_backend_name() == "sqlite" and parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         super().__init__(

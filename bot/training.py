@@ -5,7 +5,7 @@ import subprocess
 from pathlib import Path
 from typing import Iterable, List, Optional
 
-from bot.environments import rasa_python
+from bot.environments import rasa_child_environment, require_rasa_python
 from bot.settings import PROJECT_ROOT
 
 MODEL_NAME = "storefront"
@@ -40,9 +40,9 @@ def train_if_changed(root: Path = PROJECT_ROOT, models_dir: Optional[Path] = Non
         print(f"model is up to date: {model_path(models_dir)}")
         return False
     models_dir.mkdir(parents=True, exist_ok=True)
-    command = [rasa_python(), "-m", "rasa", "train", "--config", str(root / "config.yml"),
+    command = [require_rasa_python(), "-m", "rasa", "train", "--config", str(root / "config.yml"),
                "--domain", str(root / "domain.yml"), "--data", str(root / "data"),
                "--out", str(models_dir), "--fixed-model-name", MODEL_NAME]
-    subprocess.run(command, cwd=root, check=True)
+    subprocess.run(command, cwd=root, env=rasa_child_environment(), check=True)
     stamp.write_text(current)
     return True

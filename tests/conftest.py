@@ -1,22 +1,23 @@
 """Shared fixtures: the real knowledge base and a real, seeded database (SQLite file or PostgreSQL)."""
 import os
 import shutil
-import uuid
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Optional
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
+from bot.database_urls import for_application
 from bot.db import create_schema, get_engine, session_scope
 from bot.db.seed import seed
-from bot.db.session import with_app_driver
 from bot.knowledge import Knowledge, get_knowledge, load_knowledge_base
 from bot.settings import PROJECT_ROOT, get_settings
+from tests import postgres
 from tests.integration.servers import TOKEN, running_servers
+from tests.postgres import POSTGRES_URL
 
 # The suite runs in the test environment, which refuses short or missing secrets as production does;
 # these values exist only for the tests and the servers they start (which inherit the environment).
@@ -29,7 +30,6 @@ collect_ignore = ["rasa"]
 
 # Fixed so that tests about late orders and estimates do not depend on the day they run.
 TODAY = date(2026, 11, 23)
-POSTGRES_URL = with_app_driver(os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"))
 
 
 @pytest.fixture(scope="session")
@@ -67,40 +67,28 @@ def sqlite_engine(tmp_path, sqlite_template):
 
 
 def _postgres_admin():
-    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    return create_engine(for_application(POSTGRES_URL), isolation_level="AUTOCOMMIT")
 
 
 @pytest.fixture(scope="session")
 def postgres_template(kb):
     """A seeded PostgreSQL database used as the template of each test's private copy."""
-    name = f"sf_template_{uuid.uuid4().hex[:8]}"
-    admin = _postgres_admin()
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    engine = create_engine(make_url(POSTGRES_URL).set(database=name))
-    _seed(engine, kb)
-    engine.dispose()
-    yield name
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
+    with postgres.private_postgres("sf_template", driver=for_application) as url:
+        engine = create_engine(url)
+        _seed(engine, kb)
+        engine.dispose()
+        yield make_url(url).database
 
 
 @contextmanager
 def private_postgres(prefix: str, template: Optional[str] = None):
     """An engine on a PostgreSQL database of its own (a copy of `template`, or empty), dropped afterwards."""
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = _postgres_admin()
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
-    engine = create_engine(make_url(POSTGRES_URL).set(database=name))
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with postgres.private_postgres(prefix, template, driver=for_application) as url:
+        engine = create_engine(url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture()
@@ -149,7 +137,7 @@ def servers(tmp_path_factory, kb):
     directory = tmp_path_factory.mktemp("servers")
     knowledge_base = always_on_duty_knowledge_base(directory)
     url = f"sqlite:///{directory / 'storefront.db'}"
-    engine = create_engine(with_app_driver(url))
+    engine = create_engine(for_application(url))
     create_schema(engine)
     with session_scope(engine) as session:
         seed(session, kb, date.today())

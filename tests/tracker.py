@@ -1,19 +1,18 @@
 """Conversations in Rasa's SQL tracker store, written by Rasa's own code in the Rasa environment."""
 import json
-import os
 import subprocess
 from typing import Dict, Iterable, List, Optional
 
-from bot.environments import rasa_python
+from bot.environments import rasa_child_environment, rasa_python
 from bot.settings import PROJECT_ROOT
 
 
 def store_events(engine, sender: str, events: Iterable[Dict]) -> None:
     """Save `events` (Rasa's JSON form) for `sender` through DatabaseUrlTrackerStore."""
     url = engine.url.render_as_string(hide_password=False)
-    environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT))
     subprocess.run([rasa_python(), "-m", "tests.rasa.tracker_writer", url, sender], input=json.dumps(list(events)),
-                   text=True, cwd=PROJECT_ROOT, env=environment, check=True, capture_output=True, timeout=120)
+                   text=True, cwd=PROJECT_ROOT, env=rasa_child_environment(), check=True, capture_output=True,
+                   timeout=120)
 
 
 def user_said(text: str, parse_data: Dict, timestamp: float, entities: Optional[List[Dict]] = None) -> Dict:

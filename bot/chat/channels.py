@@ -17,7 +17,6 @@ import asyncio
 import json
 import logging
 import re
-import secrets
 from typing import Any, Awaitable, Callable, Dict, Optional, Set, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
@@ -30,7 +29,7 @@ from socketio import AsyncServer
 from bot.chat.limits import (MAX_MESSAGE_CHARS, MESSAGE_WINDOW_SECONDS, MESSAGES_PER_CLIENT, NOT_TEXT_REPLY,
                              TOO_FAST_REPLY, TOO_LONG_REPLY, RateLimit, address_key, as_text, clean_text, is_too_long,
                              offered_payloads, trusted_metadata)
-from bot.chat.limits import is_widget_session
+from bot.chat.session_ids import is_widget_session, new_widget_session
 from bot.readiness import database_problem
 
 logger = logging.getLogger(__name__)
@@ -227,6 +226,3 @@ class ShopSocketIOInput(SocketIOInput):
 
         return webhook
 
-
-def new_widget_session() -> str:
-    return f"web-{secrets.token_hex(16)}"

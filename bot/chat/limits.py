@@ -8,16 +8,6 @@ import time
 from collections import deque
 from typing import Any, Callable, Deque, Dict, Iterable, Optional, Set
 
-# The widget names its sessions "web-" and 32 random hex digits. Only such ids can be read back over
-# the public history route, so conversations from other channels (REST senders pick their own,
-# guessable ids) never are; knowing a widget id is what lets a browser take part in that chat anyway.
-WIDGET_SESSION = re.compile(r"web-[0-9a-f]{32}")
-
-
-def is_widget_session(value: str) -> bool:
-    return bool(WIDGET_SESSION.fullmatch(value or ""))
-
-
 # Longer messages are refused before NLU with a clear reply: a question to a shop's assistant fits in a
 # few sentences, and a 5 MB message once held every other shopper up for 14 seconds.
 MAX_MESSAGE_CHARS = 2000

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from bot.database_urls import for_application
 from bot.db.models import Base
 
 
@@ -19,17 +20,6 @@ def get_engine(url: Optional[str] = None) -> Engine:
 
         url = get_settings().database_url
     return _engine_for(url)
-
-
-# The application environment reaches PostgreSQL through psycopg 3; DATABASE_URL stays the plain
-# `postgresql://...` that the Rasa environment's tracker store (psycopg2) reads too.
-PSYCOPG_DRIVERS = ("postgresql", "postgres", "postgresql+psycopg2")
-
-
-def with_app_driver(url: str) -> str:
-    """`url` with the PostgreSQL driver this environment has (psycopg 3); other URLs unchanged."""
-    scheme, separator, rest = url.partition("://")
-    return f"postgresql+psycopg://{rest}" if separator and scheme in PSYCOPG_DRIVERS else url
 
 
 @lru_cache(maxsize=8)
@@ -48,7 +38,7 @@ def _engine_for(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(with_app_driver(url), pool_pre_ping=True)
+    return create_engine(for_application(url), pool_pre_ping=True)
 
 
 def create_schema(engine: Engine) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.chat.events import transcript
-from bot.chat.limits import is_widget_session
+from bot.chat.session_ids import is_widget_session
 from bot.chat.sessions import handoff_status, shopper_view
 from bot.db.models import Customer
 from bot.desk.blocking import in_session, in_thread

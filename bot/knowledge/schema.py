@@ -5,8 +5,7 @@ Unknown keys are refused so that a typo in a YAML file is reported instead of si
 from decimal import Decimal
 from typing import Annotated, Dict, List, Literal, Optional, Tuple
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, conint, field_validator, \
-    model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, conint, field_validator
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 ClockTime = Annotated[str, StringConstraints(pattern=r"^\d{2}:\d{2}$")]
@@ -17,7 +16,8 @@ GROUPS = ("footwear", "outerwear", "tops", "bottoms", "intimates", "accessories"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Numbers where text is expected (sizes: [28, 30], shoe: 9) are read as text, as YAML writers expect.
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
 def to_cents(amount: Decimal) -> int:
@@ -255,14 +255,16 @@ class Sizing(_Strict):
 
 class FaqEntry(_Strict):
     topic: Optional[Text] = None
-    answer: Optional[Text] = None
+    # Checked also when left out, and next to the other fields' problems, so that all are reported at once.
+    answer: Optional[Text] = Field(None, validate_default=True)
     questions: List[Text] = Field(..., min_length=1)
 
-    @model_validator(mode="after")
-    def _topic_or_answer(self):
-        if not self.answer and not self.topic:
+    @field_validator("answer")
+    @classmethod
+    def _topic_or_answer(cls, value, info: ValidationInfo):
+        if not value and not info.data.get("topic"):
             raise ValueError("an entry needs a topic or an answer")
-        return self
+        return value
 
 
 class Faq(_Strict):

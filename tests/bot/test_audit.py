@@ -16,7 +16,7 @@ import yaml
 
 from bot import audit
 from bot.audit import AuditError, Distribution, OnlineResult
-from bot.environments import rasa_python
+from bot.environments import rasa_child_environment, rasa_python
 from bot.settings import PROJECT_ROOT
 
 OFFLINE = OnlineResult(False, "switched off")
@@ -424,9 +424,7 @@ for name in sorted(ours) + ["rasa.server", "rasa.core.channels.socketio"]:
     importlib.import_module(name)
 
 from aiohttp import http_parser
-import engineio
 import rasa
-from engineio import asyncio_socket, packet
 
 try:
     import email_validator  # noqa: F401
@@ -435,20 +433,12 @@ except ImportError:
     email_validator_installed = False
 
 
-async def heartbeat_tasks_after(pongs):
+def heartbeat_tasks_after(pongs):
     from bot.rasa_server import answer_only_our_pings
+    from tests.rasa.engineio_probe import heartbeat_tasks
 
     answer_only_our_pings()  # as the Rasa server applies it at start
-    server = engineio.AsyncServer(async_mode="asgi")
-    sock = asyncio_socket.AsyncSocket(server, "sid")
-    before = len(asyncio.all_tasks())
-    for _ in range(pongs):
-        await sock.receive(packet.Packet(packet.PONG))
-    count = len(asyncio.all_tasks()) - before
-    for task in asyncio.all_tasks():
-        if task is not asyncio.current_task():
-            task.cancel()
-    return count
+    return asyncio.run(heartbeat_tasks(pongs, ping_waiting=False))
 
 print(json.dumps({
     "parsers": [http_parser.HttpRequestParser.__module__, http_parser.HttpResponseParser.__module__],
@@ -456,7 +446,7 @@ print(json.dumps({
     "our_modules": sorted(m.__file__ for n, m in sys.modules.items()
                           if n.split(".")[0] in ("bot", "actions") and getattr(m, "__file__", None)),
     "rasa_dir": str(Path(rasa.__file__).parent),
-    "heartbeat_tasks_after_50_pongs": asyncio.run(heartbeat_tasks_after(50)),
+    "heartbeat_tasks_after_50_pongs": heartbeat_tasks_after(50),
 }))
 """
 
@@ -464,9 +454,8 @@ print(json.dumps({
 def run_in_rasa_environment(*args, timeout=300) -> subprocess.CompletedProcess:
     python = rasa_python()
     assert Path(python).exists(), f"no Rasa environment at {python} (make install builds it)"
-    env = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), RASA_TELEMETRY_ENABLED="false")
-    return subprocess.run([python, *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run([python, *args], cwd=PROJECT_ROOT, env=rasa_child_environment(), capture_output=True,
+                          text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -1,20 +1,21 @@
 """The line between the two environments: what each side imports, run in each side's own interpreter."""
 import json
-import os
 import subprocess
 import sys
 
 import pytest
 
-from bot.environments import rasa_python
+from bot.environments import rasa_child_environment, rasa_python
 from bot.settings import PROJECT_ROOT
 
 # Used by the Rasa server (config.yml, credentials.yml, endpoints.yml) and by the application alike.
 SHARED = ["bot.settings", "bot.environments", "bot.handoff.decision", "bot.handoff.anger", "bot.chat.limits",
-          "bot.readiness"]
-# What the Rasa server loads of ours.
+          "bot.chat.session_ids", "bot.readiness", "bot.database_urls"]
+# What the Rasa environment loads of ours.
 RASA_SIDE = ["bot.rasa_server", "bot.chat.channels", "bot.tracker_store", "bot.handoff.policy",
-             "bot.nlu.anger_component", "bot.nlu.linear_intent_classifier"]
+             "bot.nlu.anger_component", "bot.nlu.linear_intent_classifier",
+             # started there by the application's commands, benchmarks and tests
+             "bot.nlu_eval", "bench.components", "tests.rasa.tracker_writer"]
 # What runs in the application environment only.
 APPLICATION_SIDE = ["actions.orders", "actions.handoff", "actions.knowledge", "actions.cancel_code",
                     "bot.action_server", "bot.desk.app", "bot.trainer.inbox", "bot.db.migrations", "bot.cli"]
@@ -35,9 +36,8 @@ def imported_packages(python: str, modules) -> set:
               "    names.add(parts[0])\n"
               "    if parts[0] == 'bot' and len(parts) > 1: names.add('.'.join(parts[:2]))\n"
               "print(json.dumps(sorted(names)))\n")
-    environment = dict(os.environ, PYTHONPATH=str(PROJECT_ROOT), RASA_TELEMETRY_ENABLED="false")
-    result = subprocess.run([python, "-c", script], cwd=PROJECT_ROOT, env=environment, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run([python, "-c", script], cwd=PROJECT_ROOT, env=rasa_child_environment(),
+                            capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return set(json.loads(result.stdout.strip().splitlines()[-1]))
 

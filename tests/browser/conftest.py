@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
+from bot.database_urls import for_application
 from bot.db import session_scope
 from bot.db.models import Role
-from bot.db.session import with_app_driver
 from bot.desk.accounts import create_user
 from bot.settings import PROJECT_ROOT
 
@@ -91,7 +91,7 @@ def agent_page(browser, request):
 
 @pytest.fixture(scope="session")
 def agent_account(servers):
-    engine = create_engine(with_app_driver(servers.database_url))
+    engine = create_engine(for_application(servers.database_url))
     email = "alex.browser@shop.example"
     with session_scope(engine) as session:
         create_user(session, email=email, password=AGENT_PASSWORD, role=Role.agent, name="Alex")

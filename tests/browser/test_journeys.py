@@ -6,9 +6,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine, select
 
+from bot.database_urls import for_application
 from bot.db import Order, OrderStatus, session_scope
 from bot.db.models import Ticket
-from bot.db.session import with_app_driver
 from tests.browser.chat import Chat
 from tests.browser.conftest import AGENT_PASSWORD
 
@@ -17,7 +17,7 @@ XSS = "<img src=x onerror=alert(1)>"
 
 
 def in_database(servers, query):
-    engine = create_engine(with_app_driver(servers.database_url))
+    engine = create_engine(for_application(servers.database_url))
     try:
         with session_scope(engine) as session:
             return query(session)

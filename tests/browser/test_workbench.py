@@ -6,9 +6,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import create_engine
 
+from bot.database_urls import for_application
 from bot.db import session_scope
 from bot.db.models import Role
-from bot.db.session import with_app_driver
 from bot.desk.accounts import create_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -17,7 +17,7 @@ PASSWORD = "trainer test password"
 
 @pytest.fixture(scope="module")
 def trainer_account(servers):
-    engine = create_engine(with_app_driver(servers.database_url))
+    engine = create_engine(for_application(servers.database_url))
     with session_scope(engine) as session:
         create_user(session, email="tia.browser@shop.example", password=PASSWORD, role=Role.trainer, name="Tia")
     engine.dispose()

@@ -5,8 +5,8 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, select
 
+from bot.database_urls import for_application
 from bot.db import Customer, Order, OrderStatus, session_scope
-from bot.db.session import with_app_driver
 from tests.integration.servers import TOKEN
 
 pytestmark = pytest.mark.integration
@@ -17,7 +17,7 @@ def sender() -> str:
 
 
 def an_order(servers, status):
-    engine = create_engine(with_app_driver(servers.database_url))
+    engine = create_engine(for_application(servers.database_url))
     with session_scope(engine) as session:
         row = session.execute(select(Order.number, Customer.email, Order.shipping_postcode).join(Customer)
                               .where(Order.status == status).order_by(Order.number)).first()
@@ -99,7 +99,7 @@ def test_cancel_before_shipping(servers):
     [code] = servers.mailbox.codes_for(email)
     assert "Shall I cancel order" in joined(servers, who, code)
     assert "is cancelled" in joined(servers, who, "yes")
-    engine = create_engine(with_app_driver(servers.database_url))
+    engine = create_engine(for_application(servers.database_url))
     with session_scope(engine) as session:
         assert session.execute(select(Order.status).where(Order.number == number)).scalar_one() == OrderStatus.cancelled
     engine.dispose()
@@ -138,7 +138,7 @@ def test_conversation_is_stored_in_the_sql_tracker_store(servers):
     servers.texts(who, "hello")
     tracker = servers.get(f"/conversations/{who}/tracker", token=TOKEN)
     assert tracker["latest_message"]["intent"]["name"] == "greet"
-    engine = create_engine(with_app_driver(servers.database_url))
+    engine = create_engine(for_application(servers.database_url))
     with engine.connect() as connection:
         from sqlalchemy import text
 

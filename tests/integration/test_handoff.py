@@ -11,9 +11,9 @@ import pytest
 import socketio
 from sqlalchemy import create_engine, select
 
+from bot.database_urls import for_application
 from bot.db import session_scope
 from bot.db.models import Role, Ticket, TicketStatus
-from bot.db.session import with_app_driver
 from bot.desk.accounts import create_user
 from tests.integration.servers import CLIENT_HEADER, TOKEN, address_of
 
@@ -108,7 +108,7 @@ class Shopper:
 
 @pytest.fixture(scope="module")
 def agent(servers):
-    engine = create_engine(with_app_driver(servers.database_url))
+    engine = create_engine(for_application(servers.database_url))
     with session_scope(engine) as session:
         create_user(session, email="alex@shop.example", password="long enough pw", role=Role.agent, name="Alex")
     engine.dispose()
@@ -119,7 +119,7 @@ def agent(servers):
 
 
 def ticket_for(servers, conversation_id):
-    engine = create_engine(with_app_driver(servers.database_url))
+    engine = create_engine(for_application(servers.database_url))
     with session_scope(engine) as session:
         ticket = session.execute(select(Ticket).where(Ticket.conversation_id == conversation_id)).scalar_one_or_none()
         result = (ticket.id, ticket.reason, ticket.status) if ticket else None

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from bot.chat.identity import sign_identity
+from bot.database_urls import for_application
 from bot.db import Customer, Order, session_scope
-from bot.db.session import with_app_driver
 from bot.settings import get_settings
 from tests.integration.test_handoff import Shopper
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 
 
 def latest_order_of_some_customer(servers):
-    engine = create_engine(with_app_driver(servers.database_url))
+    engine = create_engine(for_application(servers.database_url))
     with session_scope(engine) as session:
         row = session.execute(select(Customer.email, Order.number).join(Order.customer)
                               .order_by(Order.placed_at.desc())).first()

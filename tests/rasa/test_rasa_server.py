@@ -7,6 +7,7 @@ from jsonschema import ValidationError
 from rasa.core.actions.action import RemoteAction
 
 from bot.rasa_server import keep_one_action_response_validator
+from tests.rasa.engineio_probe import heartbeat_tasks
 
 GOOD = {"events": [{"event": "slot", "name": "order_number", "value": "TS100004"}],
         "responses": [{"text": "hi"}]}
@@ -47,28 +48,6 @@ def pong_guard():
     answer_only_our_pings()
     yield
     AsyncSocket.receive = original
-
-
-async def heartbeat_tasks(pongs: int, ping_waiting: bool) -> int:
-    """Tasks left running after a socket receives `pongs` PONG packets."""
-    import time
-
-    import engineio
-    from engineio import packet
-    from engineio.asyncio_socket import AsyncSocket
-
-    socket = AsyncSocket(engineio.AsyncServer(async_mode="asgi"), "sid")
-    if ping_waiting:
-        socket.last_ping = time.time()  # as the heartbeat does when it sends its PING
-    before = len(asyncio.all_tasks())
-    for _ in range(pongs):
-        await socket.receive(packet.Packet(packet.PONG))
-    await asyncio.sleep(0)
-    started = len(asyncio.all_tasks()) - before
-    for task in asyncio.all_tasks():
-        if task is not asyncio.current_task():
-            task.cancel()
-    return started
 
 
 def test_engineio_alone_starts_a_heartbeat_for_every_pong():

@@ -142,8 +142,8 @@ def test_an_unexpected_failure_is_a_bare_json_500_and_is_logged(sqlite_engine, k
     assert "secret internal detail" in caplog.text  # logged on the server, not sent to the caller
 
 
-# The request-body and static-file flaws of the aiohttp the desk runs on (security/known-vulnerabilities.yml)
-# are closed in front of aiohttp: nothing compressed, nothing without a length, no path probing.
+# Bodies are checked before aiohttp reads them: nothing compressed, nothing without a length, no path
+# probing. A second fence in front of whatever aiohttp's own parser may get wrong next.
 def test_compressed_and_unmeasured_bodies_are_refused_before_reading(desk):
     import gzip
 

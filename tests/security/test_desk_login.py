@@ -76,7 +76,7 @@ def test_the_count_holds_across_desk_processes(agent, knowledge, tmp_path):
     async def first(client):
         assert [s for s, _, _ in await attempts(client, AGENT, "guess number x", 5)] == [401] * 5
     run(desk_app(agent, knowledge, tmp_path / "a"), first)
-    other = create_engine(str(agent.url), future=True)
+    other = create_engine(str(agent.url))
 
     async def second(client):
         assert (await login(client, AGENT, PASSWORD)).status == 429

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.integration
 @pytest.fixture()
 def breakable(tmp_path, kb):
     path = tmp_path / "storefront.db"
-    engine = create_engine(f"sqlite:///{path}", future=True)
+    engine = create_engine(f"sqlite:///{path}")
     create_schema(engine)
     with session_scope(engine) as session:
         seed(session, kb, date.today())
@@ -110,7 +110,7 @@ def test_a_deleted_database_is_told_to_the_shopper_and_seen_by_every_readiness_c
 def test_with_rasa_down_the_agent_is_told_the_reply_was_not_sent(breakable):
     sender = f"fault-{uuid.uuid4().hex[:8]}"
     assert any("queue" in reply for reply in texts(breakable, sender, "I want to talk to a person"))
-    engine = create_engine(f"sqlite:///{breakable.database_path}", future=True)
+    engine = create_engine(f"sqlite:///{breakable.database_path}")
     with session_scope(engine) as session:
         create_user(session, email="ana@shop.example", password="long enough pw", role=Role.agent, name="Ana")
         ticket_id = session.execute(select(Ticket.id).where(Ticket.conversation_id == sender)).scalar_one()

@@ -206,7 +206,7 @@ def test_rasa_grants_cors_only_to_the_shop_origins(rasa_server):
 # --- demo sign-in only when switched on ---------------------------------------------------------------------
 
 def a_demo_customer(database: str) -> str:
-    engine = create_engine(database, future=True)
+    engine = create_engine(database)
     with session_scope(engine) as session:
         email = session.execute(select(Customer.email).limit(1)).scalar_one()
     engine.dispose()

@@ -33,7 +33,7 @@ def new_client() -> str:
 
 
 def orders(servers, status, count):
-    engine = create_engine(servers.database_url, future=True)
+    engine = create_engine(servers.database_url)
     with session_scope(engine) as session:
         rows = session.execute(select(Order.number, Customer.email, Order.shipping_postcode).join(Customer)
                                .where(Order.status == status).order_by(Order.number.desc()).limit(count)).all()
@@ -81,7 +81,7 @@ def test_a_guessed_postcode_shows_status_but_cannot_cancel(servers):
     assert "is cancelled" not in joined(servers, sender, "yes", client)
     [code] = servers.mailbox.codes_for(email)
     assert "is cancelled" not in joined(servers, sender, code, client)  # too late for the real one
-    engine = create_engine(servers.database_url, future=True)
+    engine = create_engine(servers.database_url)
     with session_scope(engine) as session:
         assert session.execute(select(Order.status).where(Order.number == number)).scalar_one() == OrderStatus.placed
     engine.dispose()
@@ -173,7 +173,7 @@ def test_a_thousand_conversations_cannot_fill_the_queue(servers):
     client = new_client()
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda _: servers.say(new_sender(), "I want to talk to a person", client), range(20)))
-    engine = create_engine(servers.database_url, future=True)
+    engine = create_engine(servers.database_url)
     from bot.handoff.queue import hashed_client
     with session_scope(engine) as session:
         opened = session.execute(select(func.count()).select_from(Ticket)
@@ -324,7 +324,7 @@ def test_on_a_shared_computer_the_next_customer_does_not_inherit_a_verified_orde
 
     # Not the processing order another test locks: this one must verify first.
     number, _, postcode = orders(servers, OrderStatus.processing, 2)[1]
-    engine = create_engine(servers.database_url, future=True)
+    engine = create_engine(servers.database_url)
     with session_scope(engine) as session:
         other_customer = session.execute(select(Customer.email).join(Order)
                                          .where(Order.number != number).order_by(Customer.id)).first()[0]

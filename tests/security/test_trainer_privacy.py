@@ -242,7 +242,7 @@ def test_every_kind_of_bad_row_is_skipped_and_counted(engine, trainer_desk, capl
 def test_the_reported_poison_message_through_rasa_leaves_the_inbox_working(servers):
     """The report's own steps on the real servers: the message is posted to Rasa's REST channel, the next
     shopper writes, and the trainer's inbox still answers, naming that shopper's chat by reference only."""
-    engine = create_engine(servers.database_url, future=True)
+    engine = create_engine(servers.database_url)
     trainer = f"tia.{uuid.uuid4().hex[:8]}@shop.example"
     add_user(engine, trainer, Role.trainer)
     # Letters only: a run of digits in the marker would be masked as a postcode or tracking number,

@@ -105,7 +105,7 @@ def migration_connection(engine: Engine) -> Iterator[Connection]:
     second process wait for the first and then find the work done.
     """
     if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
-        own = create_engine(engine.url, future=True, poolclass=NullPool, connect_args={"timeout": 30})
+        own = create_engine(engine.url, poolclass=NullPool, connect_args={"timeout": 30})
 
         @event.listens_for(own, "connect")
         def _connect(dbapi_connection, _record):

@@ -26,10 +26,10 @@ def _scratch_or(url: Optional[str], scratch: str):
     from sqlalchemy import create_engine
 
     from bot.db.migrations import upgrade
-    from bot.db.session import with_app_driver
+    from bot.database_urls import for_application
 
     if url:
-        return create_engine(with_app_driver(url))
+        return create_engine(for_application(url))
     engine = create_engine(f"sqlite:///{Path(scratch) / 'scratch.db'}")
     upgrade(engine)
     return engine

@@ -1,8 +1,5 @@
 from datetime import datetime, timedelta
 
-import pytest
-
-from bot.chat.limits import is_widget_session
 from bot.chat.sessions import handoff_status
 from bot.db import session_scope
 from bot.db.models import Role
@@ -11,12 +8,6 @@ from bot.handoff.queue import Summary, claim, open_ticket, resolve
 
 NOW = datetime(2026, 11, 23, 15, 0)
 SESSION = "web-" + "a" * 32
-
-
-@pytest.mark.parametrize("value,ok", [(SESSION, True), ("web-" + "A" * 32, False), ("web-123", False),
-                                      ("me", False), ("", False), (SESSION + "\n", False), ("../" + SESSION, False)])
-def test_only_widget_session_ids_can_be_read_back(value, ok):
-    assert is_widget_session(value) is ok
 
 
 def test_handoff_status_follows_the_ticket(engine):

@@ -25,7 +25,7 @@ BASELINE_TABLES = {"customers", "orders", "order_lines", "shipments", "tracking_
 
 @pytest.fixture()
 def sqlite_blank(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path / 'blank.db'}", future=True)
+    engine = create_engine(f"sqlite:///{tmp_path / 'blank.db'}")
     yield engine
     engine.dispose()
 
@@ -68,7 +68,7 @@ def made_before_migrations(engine, template_path):
     upgrade(engine, BASELINE)
     with engine.begin() as connection:
         connection.execute(text(f"DROP TABLE {VERSION_TABLE}"))
-    source = create_engine(f"sqlite:///{template_path}", future=True)
+    source = create_engine(f"sqlite:///{template_path}")
     with source.connect() as reading, engine.begin() as writing:
         for name in ("customers", "orders", "order_lines", "shipments", "tracking_events"):
             target = Table(name, MetaData(), autoload_with=writing)

@@ -103,3 +103,28 @@ def test_check_kb_command_reports_without_traceback(kb_copy):
     assert result.returncode == 1
     assert "store.yml: currency" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_numbers_where_text_is_expected_are_read_as_text(kb_copy):
+    with (kb_copy / "catalog.yml").open("a") as handle:
+        handle.write("  - {sku: TS-BOT-098, name: Fjord Trail Pant, category: boots, price: 80, "
+                     "sizes: [28, 30, 32], fit: true_to_size, fit_note: Regular., materials: [nylon]}\n")
+    product = load_knowledge_base(kb_copy).products["TS-BOT-098"]
+    assert product.sizes == ["28", "30", "32"]
+
+
+def test_our_own_rules_are_reported_in_their_words_with_every_other_problem(kb_copy):
+    store = (kb_copy / "store.yml").read_text().replace('closes: "18:00"', 'closes: "08:00"')
+    (kb_copy / "store.yml").write_text(store)
+    shipping = (kb_copy / "shipping.yml").read_text().replace("days: [3, 5]", "days: [5, 3]", 1)
+    (kb_copy / "shipping.yml").write_text(shipping)
+    faq = (kb_copy / "faq.yml").read_text().replace(
+        "  - topic: returns.overview\n    questions:", "  - colour: blue\n    questions:", 1)
+    (kb_copy / "faq.yml").write_text(faq)
+    problems = {(p.file, p.path, p.reason) for p in problems_of(kb_copy)}
+    assert ("store.yml", "support.schedule.closes", "closes must be after opens") in problems
+    assert any(f == "shipping.yml" and w.endswith("methods[0].days") and m == "days must be [fastest, slowest]"
+               for f, w, m in problems)
+    # An entry with an unknown key and neither topic nor answer: both problems, each at its place.
+    assert ("faq.yml", "entries[0].answer", "an entry needs a topic or an answer") in problems
+    assert any(f == "faq.yml" and w == "entries[0].colour" for f, w, _ in problems)
