@@ -24,14 +24,14 @@ $(VENV)/.installed: requirements/app.in requirements/app.lock
 	@test -n "$(PYTHON_APP)" || { echo "Python 3.12 or newer not found (pyenv install 3.12)"; exit 1; }
 	@test -x $(PY) && $(PY) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 12))' 2>/dev/null || \
 	  { rm -rf $(VENV); $(PYTHON_APP) -m venv $(VENV); }
-	$(PY) -m pip install --quiet --upgrade "pip==26.3" wheel
+	$(PY) -m pip install --quiet "pip==26.3"
 	$(PY) -m pip install --quiet -r requirements/app.in -c requirements/app.lock
 	touch $@
 
 $(RASA_VENV)/.installed: requirements/rasa.in requirements/rasa.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 not found (pyenv install 3.10.13)"; exit 1; }
 	test -x $(RASA_PY) || $(PYTHON310) -m venv $(RASA_VENV)
-	$(RASA_PY) -m pip install --quiet --upgrade "pip==24.0" wheel
+	$(RASA_PY) -m pip install --quiet "pip==24.0"
 	$(RASA_PY) -m pip install --quiet -r requirements/rasa.in -c requirements/rasa.lock
 	touch $@
 
