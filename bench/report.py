@@ -159,6 +159,11 @@ def markdown(results: dict, plots: List[str]) -> str:
         lines.append(f"| {part} server memory idle / max under load (MB) | " + " | ".join(
             f"{_fmt((setups[n].get('rss_mb_idle') or {}).get(part))} / "
             f"{_fmt((setups[n].get('rss_mb_under_load') or {}).get(part))}" for n in names) + " |")
+    lines.append("| one turn over REST, one shopper at a time: wall ms (mean) | " + " | ".join(
+        _fmt((setups[n].get("turn_cost") or {}).get("wall_ms_mean")) for n in names) + " |")
+    for part in ("rasa", "actions"):
+        lines.append(f"| {part} server CPU ms per turn | " + " | ".join(
+            _fmt(((setups[n].get("turn_cost") or {}).get("cpu_ms_per_turn") or {}).get(part)) for n in names) + " |")
     for name in names:
         if setups[name].get("error"):
             lines += ["", f"{name}: {setups[name]['error']}"]

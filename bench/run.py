@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench import components, load, report, setups
+from bench import components, load, report, setups, turn_cost
 from bot.database_urls import for_application
 from bot.nlu_eval import evaluate, load_examples, server_predictor
 from bot.settings import PROJECT_ROOT
@@ -88,6 +88,8 @@ def measure_setup(name: str, workdir: Path, args) -> dict:
         accuracy = evaluate(examples[:20] if args.smoke else examples, server_predictor(running.url, setups.TOKEN))
         result["accuracy"] = round(accuracy.accuracy, 4)
         result["macro_f1"] = round(accuracy.macro_f1, 4)
+        print(f"[{name}] turn cost over REST...", flush=True)
+        result["turn_cost"] = turn_cost.measure(running.url, running.pids, conversations=3 if args.smoke else 100)
         result["load"] = load.run_levels(running.url, args.levels, args.seconds, args.think, demo_orders(database),
                                          running.pids)
     result["rss_mb_under_load"] = {part: max(level["max_rss_mb"].get(part, 0) for level in result["load"])

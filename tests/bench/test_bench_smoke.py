@@ -26,6 +26,7 @@ def test_the_benchmark_harness_runs_end_to_end(tmp_path):
     assert [level["shoppers"] for level in ours["load"]] == [1, 3]
     assert all(level["messages"] > 0 and level["errors"] == 0 for level in ours["load"])
     assert ours["accuracy"] > 0 and ours["ready_seconds"] > 0 and ours["rss_mb_under_load"]["rasa"] > 0
+    assert ours["turn_cost"]["turns"] == 18 and ours["turn_cost"]["cpu_ms_per_turn"]["rasa"] > 0
     folder = tmp_path / result_file.stem
     report = (folder / "report.md").read_text()
     assert "## Targets" in report and "| ours | 3 |" in report
