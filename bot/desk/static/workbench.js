@@ -39,17 +39,23 @@ function filters() {
   return params;
 }
 
+// Only the newest request's answer is shown: a search typed while the first page is still loading
+// must not be overwritten by that page arriving late.
+let newestLoad = 0;
+
 async function load() {
+  const ticket = ++newestLoad;
   showError(null);
   try {
     const body = await api(`/api/inbox?${filters()}`);
+    if (ticket !== newestLoad) return;
     state.rows = body.rows;
     state.total = body.total;
     state.pageSize = body.page_size;
     state.skipped = body.skipped || 0;
     state.current = Math.min(state.current, Math.max(state.rows.length - 1, 0));
     render();
-  } catch (error) { showError(error); }
+  } catch (error) { if (ticket === newestLoad) showError(error); }
 }
 
 function labelsCell(row) {
