@@ -95,6 +95,9 @@ def test_order_status_with_verification_survives_a_reload(servers, shopper, scre
     chat.say(postcode)
     reply = chat.bot_message(f"Order {number} is on its way")
     expect(reply).to_contain_text("Carrier")
+    # The masked email (a***@e***.com) is text as written, not "**@e**" read as bold.
+    expect(reply).to_contain_text(re.compile(r"Updates go to \w\*\*\*@\w\*\*\*\.\w+"))
+    assert reply.locator("strong").count() == 0
     screens.take(shopper, "order-status")
     assert shopper.errors == []
 

@@ -220,7 +220,9 @@
   }
 
   // -- formatting: **bold**, links, line breaks; always as text nodes ------------------------
-  var TOKEN = /(\*\*[^*]+\*\*|\[[^\]]+\]\(https?:\/\/[^)\s]+\)|https?:\/\/[^\s<>"')]+)/g;
+  // Bold needs ** with no further * on either side and no space just inside, as in Markdown: a masked
+  // email such as a***@e***.com stays text.
+  var TOKEN = /((?<!\*)\*\*(?![\s*])[^*]+?(?<![\s*])\*\*(?!\*)|\[[^\]]+\]\(https?:\/\/[^)\s]+\)|https?:\/\/[^\s<>"')]+)/g;
 
   function safeLink(url, label) {
     var parsed;
