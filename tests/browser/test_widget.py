@@ -75,6 +75,7 @@ def test_quick_replies_by_keyboard(servers, shopper):
     shopper.keyboard.type("what's the return window for the harbor")
     shopper.keyboard.press("Enter")
     chat.bot_message("Which one do you mean")
+    expect(chat.quick_reply("Harbor Chinos")).to_be_visible()  # the buttons are there to tab back to
     for _ in range(10):
         shopper.keyboard.press("Shift+Tab")
         if active_element(shopper)["text"] == "Harbor Chinos":
