@@ -40,6 +40,18 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# rasa-webchat 1.x, the widget many Rasa shops already embed: the browser tests run a handoff through it.
+# Only its self-contained bundle is needed, so the package is fetched by name from npm (which checks its
+# integrity) and unpacked, instead of installing its 590 build-time dependencies.
+RASA_WEBCHAT_VERSION := 1.0.1
+RASA_WEBCHAT := var/vendor/rasa-webchat-$(RASA_WEBCHAT_VERSION).js
+$(RASA_WEBCHAT):
+	@command -v npm >/dev/null || { echo "npm not found (Debian: apt-get install nodejs npm)"; exit 1; }
+	rm -rf var/vendor/unpack && mkdir -p var/vendor/unpack
+	cd var/vendor/unpack && npm pack --silent --loglevel=error rasa-webchat@$(RASA_WEBCHAT_VERSION) >/dev/null && \
+	  tar xzf rasa-webchat-$(RASA_WEBCHAT_VERSION).tgz package/lib/index.js
+	mv var/vendor/unpack/package/lib/index.js $@ && rm -rf var/vendor/unpack
+
 install: $(VENV)/.installed $(RASA_VENV)/.installed node_modules/.installed ## create .venv and .venv-rasa from the lock files, install the npm packages
 
 chromium: ## install Debian's chromium for the browser tests (when missing)
@@ -70,18 +82,20 @@ audit: install ## dependency audit of both environments against ../shared/adviso
 	$(PY) -m bot.audit --environment app
 	$(RASA_PY) -m bot.audit --environment rasa
 
-test: install chromium ## run every test: audit, knowledge base, both environments' tests, real servers, browser
+test: install chromium $(RASA_WEBCHAT) ## run every test: audit, knowledge base, both environments' tests, real servers, browser
 	$(MAKE) --no-print-directory audit
 	$(PY) -m bot check-kb
+	node --test tests/widget/
 	$(PY) -m bot train
 	$(RASA_PY) -m pytest -c tests/rasa/pytest.ini tests/rasa
 	$(PY) -m pytest
 
-test-fast: install ## unit and action tests of both environments (no servers)
+test-fast: install ## unit and action tests of both environments and the widget core (no servers)
+	node --test tests/widget/
 	$(RASA_PY) -m pytest -c tests/rasa/pytest.ini tests/rasa -m "not integration"
 	$(PY) -m pytest -m "not integration and not browser"
 
-test-browser: install chromium ## the shopper and agent journeys in headless chromium
+test-browser: install chromium $(RASA_WEBCHAT) ## the shopper and agent journeys in headless chromium
 	$(PY) -m bot train
 	$(PY) -m pytest -m browser
 
