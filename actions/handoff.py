@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions._context import client_of, contact_person, knowledge
-from bot.chat.events import handoff_state
+from bot.chat.events import as_custom, handoff_message
 from bot.db import session_scope
 from bot.handoff.queue import is_flooding, open_ticket, position_in_queue
 from bot.handoff.summary import build_summary, peak_anger
@@ -19,6 +19,11 @@ logger = logging.getLogger(__name__)
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def response_text(domain: Dict[Text, Any], name: str) -> str:
+    """A response's wording from the domain (domain.yml), so the words stay with the other responses."""
+    return domain["responses"][name][0]["text"]
 
 
 class ActionHandoff(Action):
@@ -50,9 +55,11 @@ class ActionHandoff(Action):
         hours = knowledge().kb.store.support.schedule.hours()
         open_now = hours.is_open(moment)
         if open_now:
-            dispatcher.utter_message(response="utter_handoff_queued", position=position)
+            text = response_text(domain, "utter_handoff_queued").format(position=position)
         else:
-            dispatcher.utter_message(response="utter_handoff_offline", next_opening=hours.describe_next_opening(moment))
-        # For the chat widget: the state behind the words above (a message of its own, without text).
-        dispatcher.utter_message(json_message=handoff_state(position=position, open_now=open_now))
+            text = response_text(domain, "utter_handoff_offline").format(
+                next_opening=hours.describe_next_opening(moment))
+        # One message: the words for any client, the state (queue place, offline) for our widget.
+        dispatcher.utter_message(json_message=as_custom(handoff_message(text, position=position,
+                                                                        open_now=open_now)))
         return [SlotSet("handoff_reason", None), SlotSet("pending_question", None), ConversationPaused()]

@@ -9,6 +9,15 @@ applied to every shopper message before Rasa reads it.
   client sent: the verification and handoff limits count per address across conversations.
 - When Rasa fails to take a message in (the tracker store cannot be written, say), the shopper is told
   and the failure logged, instead of silence.
+- Page context and identity come in `metadata`, or from rasa-webchat 1.x in `customData` (its names
+  normalised to ours, bot/chat/limits.client_metadata). null and "" are empty text.
+- A message whose `message_id` the conversation already holds is not processed again (a client resending
+  after a lost connection); the socket.io acknowledgement still answers, so the client stops resending.
+- A message written while the shopper waits for a person is acknowledged ("passed on", once per waiting
+  period; bot/chat/acknowledgement.py): Rasa runs no actions while the conversation is paused.
+- REST has no push: the desk's messages (agent, agent joined, hand-back) added since the client's previous
+  call come first in the next response, and an empty message only collects them (polling). What was
+  handed over is read from, and marked in, the tracker store, so any Rasa server can answer the next call.
 
 Referenced from credentials.yml by module path; the names stay "rest" and "socketio", so URLs, the
 widget and the desk's `output_channel=socketio` are unchanged.
@@ -17,18 +26,22 @@ import asyncio
 import json
 import logging
 import re
-from typing import Any, Awaitable, Callable, Dict, Optional, Set, Text
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, OutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
+from rasa.shared.core.events import BotUttered, SlotSet
 from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from socketio import AsyncServer
 
-from bot.chat.limits import (MAX_MESSAGE_CHARS, MESSAGE_WINDOW_SECONDS, MESSAGES_PER_CLIENT, NOT_TEXT_REPLY,
-                             TOO_FAST_REPLY, TOO_LONG_REPLY, RateLimit, address_key, as_text, clean_text, is_too_long,
-                             offered_payloads, trusted_metadata)
+from bot.chat.acknowledgement import acknowledgement, waiting_events
+from bot.chat.events import as_custom, undelivered
+from bot.chat.limits import (MAX_MESSAGE_CHARS, MESSAGE_ID_KEY, MESSAGE_WINDOW_SECONDS, MESSAGES_PER_CLIENT,
+                             NOT_TEXT_REPLY, TOO_FAST_REPLY, TOO_LONG_REPLY, RateLimit, address_key, as_text,
+                             clean_text, client_metadata, is_too_long, offered_payloads, trusted_metadata)
 from bot.chat.session_ids import is_widget_session, new_widget_session
 from bot.readiness import database_problem
 
@@ -45,47 +58,141 @@ FAULT_REPLY = ("Sorry, something went wrong on our side and I could not take tha
                "Please try again in a few minutes.")
 
 
-async def _offered(sender_id: Text) -> Set[str]:
-    """The payloads the assistant offered in the conversation so far (read from the tracker store)."""
+# What admit() did with a message (also the socket.io acknowledgement's "status").
+TAKEN, DUPLICATE, REFUSED = "taken", "duplicate", "refused"
+# Set in the tracker when a REST call handed the desk's messages over without a message of its own (a poll).
+REST_DELIVERED_SLOT = "rest_delivered"
+# (conversation, message_id) being processed by this server: a resend arriving before the first copy is
+# stored is a duplicate too. The stored conversation is the check that holds across servers.
+IN_FLIGHT: Set[Tuple[str, str]] = set()
+
+
+def _agent():
+    return Sanic.get_app().ctx.agent
+
+
+async def _stored_events(sender_id: Text) -> List[Dict[str, Any]]:
+    """The conversation's current session as event dicts, oldest first (empty when new or unreadable)."""
     try:
-        agent = Sanic.get_app().ctx.agent
-        tracker = await agent.tracker_store.retrieve(sender_id)
+        tracker = await _agent().tracker_store.retrieve(sender_id)
     except Exception:
-        logger.exception("could not read conversation %s to check a payload; taking it as text", sender_id)
-        return set()
-    if tracker is None:
-        return set()
-    return offered_payloads(event.as_dict() for event in tracker.events)
+        logger.exception("could not read conversation %s before a message; going on without it", sender_id)
+        return []
+    return [event.as_dict() for event in tracker.events] if tracker is not None else []
+
+
+def _holds_message(events: List[Dict[str, Any]], key: str) -> bool:
+    return any(event.get("event") == "user" and (event.get("metadata") or {}).get(MESSAGE_ID_KEY) == key
+               for event in events)
+
+
+async def _append(sender_id: Text, decide: Callable[[List[Dict[str, Any]]], Tuple[Any, Any]]) -> Any:
+    """Under the conversation's lock: read it, let `decide(events)` return (result, event to store or
+    None), store the event. The result, or None when the conversation could not be read or written."""
+    agent = _agent()
+    try:
+        async with agent.lock_store.lock(sender_id):
+            tracker = await agent.tracker_store.retrieve(sender_id)
+            if tracker is None:
+                return None
+            result, event = decide([e.as_dict() for e in tracker.events])
+            if event is not None:
+                tracker.update(event)
+                await agent.tracker_store.save(tracker)
+            return result
+    except Exception:
+        logger.exception("conversation %s could not be read or written after a message", sender_id)
+        return None
+
+
+async def _acknowledge(sender_id: Text, text: str, key: Optional[str], output_channel: OutputChannel) -> None:
+    """Store and send the "passed on" acknowledgement when the shopper is waiting for a person."""
+    def decide(events):
+        message = acknowledgement(events, text=text, message_id=key)
+        return message, (BotUttered(data={"custom": as_custom(message)}) if message is not None else None)
+
+    message = await _append(sender_id, decide)
+    if message is not None:
+        await output_channel.send_custom_json(sender_id, as_custom(message))
 
 
 async def admit(on_new_message: OnNewMessage, *, text: Any, sender_id: Text, metadata: Any, client: str,
-                output_channel: OutputChannel, input_channel: Text) -> None:
-    """Apply the shop's rules to one message, then hand it to Rasa (or tell the shopper why not)."""
+                output_channel: OutputChannel, input_channel: Text) -> str:
+    """Apply the shop's rules to one message, then hand it to Rasa (or tell the shopper why not).
+    Returns TAKEN, DUPLICATE or REFUSED."""
     if not CLIENT_MESSAGES.allow(client):
         logger.warning("a client is sending more than %d messages in %.0f s; refused one for %s",
                        MESSAGES_PER_CLIENT, MESSAGE_WINDOW_SECONDS, sender_id)
         await output_channel.send_text_message(sender_id, TOO_FAST_REPLY)
-        return
+        return REFUSED
     cleaned = clean_text(text)
     if cleaned is None:
         await output_channel.send_text_message(sender_id, NOT_TEXT_REPLY)
-        return
+        return REFUSED
     if is_too_long(cleaned):
         logger.info("refused a message of %d characters from %s", len(cleaned), sender_id)
         await output_channel.send_text_message(sender_id, TOO_LONG_REPLY)
-        return
-    typed = None
+        return REFUSED
+    trusted = trusted_metadata(metadata, client=client)
+    key = trusted.get(MESSAGE_ID_KEY)
+    before = await _stored_events(sender_id)
+    if key is not None and ((sender_id, key) in IN_FLIGHT or _holds_message(before, key)):
+        logger.info("conversation %s: message %s was taken in before; not processed again", sender_id, key)
+        return DUPLICATE
     if cleaned.strip().startswith("/"):
-        words = as_text(cleaned, await _offered(sender_id))
+        words = as_text(cleaned, offered_payloads(before))
         if words != cleaned:
-            typed, cleaned = cleaned, words
-    message = UserMessage(cleaned, output_channel, sender_id, input_channel=input_channel,
-                          metadata=trusted_metadata(metadata, client=client, typed_text=typed))
+            trusted = trusted_metadata(metadata, client=client, typed_text=cleaned)
+            cleaned = words
+    message = UserMessage(cleaned, output_channel, sender_id, input_channel=input_channel, metadata=trusted)
+    if key is not None:
+        IN_FLIGHT.add((sender_id, key))
     try:
         await on_new_message(message)
     except Exception:
         logger.exception("conversation %s: the message could not be processed or saved", sender_id)
         await output_channel.send_text_message(sender_id, FAULT_REPLY)
+        return REFUSED
+    finally:
+        IN_FLIGHT.discard((sender_id, key))
+    if waiting_events(before) is not None:  # paused for a person before this message: Rasa stayed silent
+        await _acknowledge(sender_id, cleaned, key, output_channel)
+    return TAKEN
+
+
+class ShopCollectingOutputChannel(CollectingOutputChannel):
+    """The REST response's messages. A custom payload {"data": X} (the shape Rasa's socket.io channel
+    emits as X) is returned as X, so REST clients get the same messages as socket.io clients."""
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        inner = json_message.get("data") if isinstance(json_message, dict) and len(json_message) == 1 else None
+        if isinstance(inner, dict):
+            await self._persist_message({"recipient_id": recipient_id, **inner})
+        else:
+            await super().send_custom_json(recipient_id, json_message, **kwargs)
+
+
+def _is_delivery_mark(event: Dict[str, Any]) -> bool:
+    return event.get("event") == "slot" and event.get("name") == REST_DELIVERED_SLOT
+
+
+async def _hand_over_pending(sender_id: Text) -> List[Dict[str, Any]]:
+    """The desk's messages since the client's previous call, marked as handed over (a poll)."""
+    def decide(events):
+        pending = undelivered(events, is_mark=_is_delivery_mark)
+        return pending, (SlotSet(REST_DELIVERED_SLOT, time.time()) if pending else None)
+
+    return await _append(sender_id, decide) or []
+
+
+async def _pending_before_message(sender_id: Text) -> List[Dict[str, Any]]:
+    """The desk's messages stored between the client's previous call and the message just taken in:
+    the shopper's message is itself the mark, so nothing is written."""
+    events = await _stored_events(sender_id)
+    last_user = max((i for i, event in enumerate(events) if event.get("event") == "user"), default=None)
+    if last_user is None:
+        return []
+    return undelivered(events, is_mark=_is_delivery_mark, until=last_user)
 
 
 def _tracker_store_answers(agent) -> bool:
@@ -140,15 +247,28 @@ class ShopRestInput(RestInput):
                 return _json_error(400, "the body must be a JSON object")
             if not isinstance(body, dict):
                 return _json_error(400, "the body must be a JSON object")
-            sender_id, text = body.get("sender"), body.get("message", "")
+            sender_id, text = body.get("sender"), body.get("message")
             if not isinstance(sender_id, str) or not SENDER_ID.fullmatch(sender_id):
                 return _json_error(400, "sender must be 1 to 128 letters, digits or _.:@+-")
-            collector = CollectingOutputChannel()
-            await admit(on_new_message, text=text, sender_id=sender_id, metadata=body.get("metadata"),
-                        client=client_address(request), output_channel=collector, input_channel=self.name())
-            return response.json(collector.messages)
+            if text is None or (isinstance(text, str) and not text.strip()):
+                # Nothing to say: a poll for the desk's messages; Rasa does not see it.
+                return response.json(_with_recipient(sender_id, await _hand_over_pending(sender_id)))
+            collector = ShopCollectingOutputChannel()
+            outcome = await admit(on_new_message, text=text, sender_id=sender_id,
+                                  metadata=client_metadata(body.get("metadata"), body.get("customData")),
+                                  client=client_address(request), output_channel=collector,
+                                  input_channel=self.name())
+            if outcome == TAKEN:
+                pending = await _pending_before_message(sender_id)
+            else:
+                pending = await _hand_over_pending(sender_id)
+            return response.json(_with_recipient(sender_id, pending) + collector.messages)
 
         return webhook
+
+
+def _with_recipient(sender_id: Text, messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [{"recipient_id": sender_id, **message} for message in messages]
 
 
 def client_address(request: Request) -> str:
@@ -161,6 +281,16 @@ def shop_origins():
     from bot.settings import get_settings
 
     return get_settings().shop_origins
+
+
+def _json_object(value: Any) -> Any:
+    """rasa-webchat may send its metadata as a JSON string."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+    return value
 
 
 class ShopSocketIOInput(SocketIOInput):
@@ -204,25 +334,23 @@ class ShopSocketIOInput(SocketIOInput):
             await sio.emit("session_confirm", session_id, room=sid)
 
         @sio.on(self.user_message_evt, namespace=self.namespace)
-        async def handle_message(sid: Text, data: Any) -> None:
+        async def handle_message(sid: Text, data: Any) -> Optional[Dict[str, Any]]:
             if not isinstance(data, dict):
-                return
+                return None
             if self.session_persistence:
                 sender_id = data.get("session_id")
                 if not isinstance(sender_id, str) or not is_widget_session(sender_id):
                     logger.warning("a socket.io message without a valid session_id was ignored")
-                    return
+                    return None
             else:
                 sender_id = sid
-            metadata = data.get(self.metadata_key)
-            if isinstance(metadata, str):
-                try:
-                    metadata = json.loads(metadata)
-                except (ValueError, RecursionError):
-                    metadata = {}
-            await admit(on_new_message, text=data.get("message", ""), sender_id=sender_id, metadata=metadata,
-                        client=clients.get(sid, "unknown"), output_channel=SocketIOOutput(sio, self.bot_message_evt),
-                        input_channel=self.name())
+            metadata = client_metadata(_json_object(data.get(self.metadata_key)), _json_object(data.get("customData")))
+            outcome = await admit(on_new_message, text=data.get("message"), sender_id=sender_id, metadata=metadata,
+                                  client=clients.get(sid, "unknown"),
+                                  output_channel=SocketIOOutput(sio, self.bot_message_evt), input_channel=self.name())
+            # The socket.io acknowledgement (when the client asks for one): the message is stored, or was
+            # before, so the client can stop resending it.
+            return {"status": outcome, MESSAGE_ID_KEY: metadata.get(MESSAGE_ID_KEY)}
 
         return webhook
 

@@ -38,6 +38,15 @@ TOO_LONG_REPLY = (f"That message is too long for me to read (more than {MAX_MESS
                   "Could you put your question in a few sentences?")
 NOT_TEXT_REPLY = "I can only read text messages. What can I help you with?"
 
+# The client's key for one message (contract: 8-64 of these characters): a message whose key the
+# conversation already holds is acknowledged but not processed again, so a client may resend safely.
+MESSAGE_ID_KEY = "message_id"
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+_ATTACHMENT_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+MAX_ATTACHMENTS = 4
+# rasa-webchat 1.x sends its page data as `customData`, under its own names for some of our keys.
+_ALIASES = {"identityToken": "identity", "context": "page"}
+
 
 def clean_text(value: Any) -> Optional[str]:
     """The message as text the rest of the system can store and show: lone surrogates (invalid
@@ -81,10 +90,41 @@ def as_text(message: str, allowed: Set[str]) -> str:
     return stripped
 
 
+def client_metadata(metadata: Any, custom_data: Any = None) -> Dict[str, Any]:
+    """What a client sent beside its message, in our keys: `metadata` (our widget, REST clients), or,
+    when absent, rasa-webchat's `customData`, whose "identityToken" is our "identity" and whose
+    "context" is our "page". Our own key wins when a client sends both spellings."""
+    chosen = metadata if isinstance(metadata, dict) and metadata else custom_data
+    if not isinstance(chosen, dict):
+        return {}
+    result = dict(chosen)
+    for alias, ours in _ALIASES.items():
+        value = result.pop(alias, None)
+        if value is not None and result.get(ours) is None:
+            result[ours] = value
+    return result
+
+
+def message_id(metadata: Any) -> Optional[str]:
+    """The message's idempotency key when it is well formed, else None."""
+    value = metadata.get(MESSAGE_ID_KEY) if isinstance(metadata, dict) else None
+    return value if isinstance(value, str) and _MESSAGE_ID.fullmatch(value) else None
+
+
 def trusted_metadata(metadata: Any, *, client: str, typed_text: Optional[str] = None) -> Dict[str, Any]:
-    """The client's metadata with what only the server may say written by the server."""
+    """The client's metadata with what only the server may say written by the server, and the keys
+    the server relies on (message_id, attachments) kept only when well formed."""
     clean = dict(metadata) if isinstance(metadata, dict) else {}
     clean.pop(TYPED_TEXT_KEY, None)
+    key = message_id(clean)
+    clean.pop(MESSAGE_ID_KEY, None)
+    if key is not None:
+        clean[MESSAGE_ID_KEY] = key
+    attachments = clean.pop("attachments", None)
+    if isinstance(attachments, list):
+        ids = [a for a in attachments if isinstance(a, str) and _ATTACHMENT_ID.fullmatch(a)][:MAX_ATTACHMENTS]
+        if ids:
+            clean["attachments"] = ids
     clean[CLIENT_METADATA_KEY] = client
     if typed_text is not None:
         clean[TYPED_TEXT_KEY] = typed_text

@@ -7,7 +7,7 @@ import actions.handoff as handoff_module
 from actions.handoff import ActionHandoff
 from bot.db import session_scope
 from bot.db.models import Ticket, TicketStatus
-from tests.actions.helpers import run, slot_events, texts, tracker
+from tests.actions.helpers import run, slot_events, tracker
 
 MONDAY_MORNING = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)   # 10:00 in New York
 SATURDAY = datetime(2026, 11, 28, 15, 0, tzinfo=timezone.utc)
@@ -29,10 +29,12 @@ def conversation(sender="shopper-1"):
 def test_handoff_opens_a_ticket_tells_the_place_and_pauses(monkeypatch, app_database):
     monkeypatch.setattr(handoff_module, "now", lambda: MONDAY_MORNING)
     messages, events = run(ActionHandoff(), conversation())
-    assert texts(messages)[0] == "utter_handoff_queued" and messages[0]["position"] == 1
-    # The widget's copy of the same state, as a payload of its own.
-    state = messages[1]["custom"]["data"]
-    assert state["event"] == "handoff" and state["status"] == "waiting" and state["position"] == 1
+    # One message: text for any client (rasa-webchat shows text-only messages), the state beside it.
+    [message] = messages
+    shown = message["custom"]["data"]
+    assert set(shown) == {"text", "metadata"} and message["text"] is None
+    assert shown["text"].startswith("I'm connecting you with a person") and "number 1 in the queue" in shown["text"]
+    assert shown["metadata"]["storefront"] == {"event": "handoff", "status": "waiting", "position": 1}
     assert {"event": "pause", "timestamp": None} in events
     assert slot_events(events)["handoff_reason"] is None
     with session_scope(app_database) as session:
@@ -48,13 +50,16 @@ def test_second_shopper_is_second_in_the_queue(monkeypatch, app_database):
     monkeypatch.setattr(handoff_module, "now", lambda: MONDAY_MORNING)
     run(ActionHandoff(), conversation("first"))
     messages, _ = run(ActionHandoff(), conversation("second"))
-    assert messages[0]["position"] == 2 and messages[1]["custom"]["data"]["position"] == 2
+    shown = messages[0]["custom"]["data"]
+    assert shown["metadata"]["storefront"]["position"] == 2 and "number 2 in the queue" in shown["text"]
 
 
 def test_outside_hours_says_when_and_asks_for_an_email(monkeypatch, app_database):
     monkeypatch.setattr(handoff_module, "now", lambda: SATURDAY)
     messages, events = run(ActionHandoff(), conversation())
-    assert texts(messages)[0] == "utter_handoff_offline"
-    assert messages[0]["next_opening"] == "on Monday at 09:00 (EST)"
-    assert messages[1]["custom"]["data"]["status"] == "offline"
+    [message] = messages
+    shown = message["custom"]["data"]
+    assert shown["text"].startswith("Our team is offline right now; someone will answer here on Monday at 09:00 (EST).")
+    assert "leave your email address" in shown["text"]
+    assert shown["metadata"]["storefront"] == {"event": "handoff", "status": "offline", "position": 1}
     assert {"event": "pause", "timestamp": None} in events

@@ -64,3 +64,28 @@ def test_clients_are_keyed_per_ipv4_address_and_per_ipv6_64():
     assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
     assert client_key("::ffff:198.51.100.7") == "198.51.100.7"
     assert client_key("unknown") == "unknown"
+
+
+def test_rasa_webchat_custom_data_is_read_in_our_keys():
+    from bot.chat.limits import client_metadata
+
+    webchat = {"identityToken": "tok", "context": {"product": "TS-JKT-001"}, "language": "de"}
+    assert client_metadata(None, webchat) == {"identity": "tok", "page": {"product": "TS-JKT-001"}, "language": "de"}
+    assert client_metadata({}, webchat)["identity"] == "tok"  # an empty metadata is absent
+    ours = {"identity": "ours", "page": {"product": "A"}}
+    assert client_metadata(ours, webchat) == ours  # metadata, when sent, is what counts
+    assert client_metadata({"identity": "ours", "identityToken": "alias"})["identity"] == "ours"
+    assert client_metadata("not a dict", ["nor this"]) == {}
+
+
+def test_message_ids_and_attachments_are_kept_only_when_well_formed():
+    from bot.chat.limits import message_id
+
+    assert message_id({"message_id": "abcd-1234_XY"}) == "abcd-1234_XY"
+    for bad in ("short", "x" * 65, "has space 123", 12345678, None):
+        assert message_id({"message_id": bad}) is None
+        assert "message_id" not in trusted_metadata({"message_id": bad}, client="1.2.3.4")
+    kept = trusted_metadata({"message_id": "m" * 8, "attachments": ["a" * 16, "../x", "b" * 16, "c" * 16,
+                                                                    "d" * 16, "e" * 16]}, client="1.2.3.4")
+    assert kept["message_id"] == "m" * 8 and kept["attachments"] == ["a" * 16, "b" * 16, "c" * 16, "d" * 16]
+    assert "attachments" not in trusted_metadata({"attachments": "a" * 16}, client="1.2.3.4")
