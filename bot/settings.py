@@ -124,6 +124,12 @@ class Settings:
     # Behind a balancer that sets this header to the client's address (and overwrites any the client sent):
     # the limits per client count that address. Empty: the peer address, which a client cannot choose.
     client_ip_header: str = ""
+    # Files the servers keep (the photos shoppers send, under attachments/); DATA_DIR, by default var/.
+    data_dir: Path = PROJECT_ROOT / "var"
+
+    @property
+    def attachments_dir(self) -> Path:
+        return self.data_dir / "attachments"
 
     @property
     def is_production(self) -> bool:
@@ -179,6 +185,7 @@ class Settings:
             smtp_url=_smtp_url(env.get("SMTP_URL", "")),
             mail_from=env.get("MAIL_FROM", "assistant@localhost"),
             client_ip_header=env.get("CLIENT_IP_HEADER", "").strip(),
+            data_dir=Path(env.get("DATA_DIR") or PROJECT_ROOT / "var"),
         )
 
 

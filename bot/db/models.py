@@ -166,6 +166,9 @@ class Ticket(Base):
     assigned_agent_id = Column(Integer, ForeignKey("users.id"), nullable=True, index=True)
     # sha256 of the shopper's network address, for the limit on tickets per client (never shown).
     client_key = Column(String(64), nullable=True, index=True)
+    # The "at" (Rasa's clock, epoch seconds) of the newest shopper message the assigned agent has had on
+    # screen; the widget marks the shopper's messages up to it as seen.
+    seen_until = Column(Float, nullable=True)
 
     assigned_agent = relationship("User")
     notes = relationship("TicketNote", back_populates="ticket", order_by="TicketNote.id",
@@ -290,3 +293,20 @@ class OneTimeCode(Base):
     attempts = Column(Integer, nullable=False, default=0)
     confirmed_at = Column(DateTime, nullable=True)
     spent = Column(Boolean, nullable=False, default=False)  # confirmed, replaced, or too many wrong tries
+
+
+class Attachment(Base):
+    """A photo a shopper sent in the chat, re-encoded without metadata (bot/images.py); the file lives
+    under the data directory (bot/desk/attachments.py) named by the id, which is random and unguessable."""
+
+    __tablename__ = "attachments"
+
+    id = Column(String(64), primary_key=True)  # secrets.token_urlsafe
+    conversation_id = Column(String(255), nullable=False, index=True)
+    content_type = Column(String(20), nullable=False)  # image/jpeg or image/png, as stored
+    size = Column(Integer, nullable=False)  # bytes, as stored
+    width = Column(Integer, nullable=False)
+    height = Column(Integer, nullable=False)
+    created_at = Column(DateTime, nullable=False, index=True)
+    # sha256 of the sender's network address, for the limit per client (never shown).
+    client_key = Column(String(64), nullable=False, index=True)
