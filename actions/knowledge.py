@@ -13,14 +13,31 @@ KNOWLEDGE_INTENTS = ("ask_return_policy", "ask_shipping", "ask_sizing", "ask_pay
 
 def product_asked_about(tracker: Tracker) -> Optional[str]:
     """A product named in the message (or clicked), else the product page the shopper is on, so that
-    "can I return this?" gets that product's own policy."""
+    "can I return this?" gets that product's own policy. A product or a category the message names wins
+    over the page: "what's your return window for sneakers?" asked on a jacket's page is about sneakers."""
     named = latest_entity(tracker, "product")
     if named:
         return named
     on_page = page_product(tracker)
-    if on_page and not knowledge().matcher.mentions_product(latest_text(tracker)):
-        return on_page
-    return None
+    if on_page is None:
+        return None
+    kb, text = knowledge(), latest_text(tracker)
+    if kb.matcher.mentions_product(text):
+        return None  # the answer resolves the named product from the text
+    category = named_category(tracker, text)
+    if category is not None and category != kb.kb.products[on_page].category:
+        return None  # the answer finds the category in the text
+    return on_page
+
+
+def named_category(tracker: Tracker, text: str) -> Optional[str]:
+    """The id of a category the message names ("sneakers", "rain jacket"), or a trainer-marked entity."""
+    marked = latest_entity(tracker, "category")
+    categories = knowledge().kb.categories
+    if marked in categories:
+        return marked
+    found = knowledge().matcher.find_category(text)
+    return found.id if found is not None else None
 
 
 def answer_for(tracker: Tracker) -> Optional[Answer]:

@@ -53,3 +53,58 @@ def test_anger_ladder_below_handoff(app_database):
     messages, events = run(ActionAnswerFromKnowledgeBase(), angry("angry"))
     assert texts(messages)[0] == "utter_empathy" and texts(messages)[-1] == "utter_offer_person"
     assert slot_events(events)["pending_question"] == "offer_human"
+
+
+JACKET_PAGE = {"page": {"product": "TS-JKT-001"}}  # the Trail Jacket's product page
+
+
+def on_page(text, intent="ask_return_policy", history=(), metadata=JACKET_PAGE, entities=None):
+    """The shopper asks `text` from a product page, after the events of `history`."""
+    t = tracker(text, intent, entities=entities)
+    t.events = [*history, {"event": "user", "text": text, "metadata": dict(metadata)}]
+    return t
+
+
+def answer(t):
+    messages, _ = run(ActionAnswerFromKnowledgeBase(), t)
+    return messages[0]["text"]
+
+
+def test_the_page_answers_when_the_message_names_nothing(app_database):
+    assert "the Trail Jacket within 30 days" in answer(on_page("can I return this?"))
+    # Naming the page's own category still means the page's product.
+    assert "the Trail Jacket within 30 days" in answer(on_page("can I return this jacket?"))
+
+
+def test_a_category_named_in_the_message_wins_over_the_page(app_database):
+    reply = answer(on_page("what's your return window for sneakers?"))
+    assert "Trail Jacket" not in reply and "sneakers within 30 days" in reply
+    assert "Shoes" in reply  # footwear's condition rule, not outerwear's
+    sizing = answer(on_page("what size sneakers should I get?", "ask_sizing"))
+    assert "Trail Jacket" not in sizing
+
+
+def test_a_product_named_in_the_message_wins_over_the_page(app_database):
+    assert "the Alpine Parka" in answer(on_page("can I return the alpine parka?"))
+    clicked = on_page('/ask_return_policy{"product": "Harbor Wool Coat"}',
+                      entities=[{"entity": "product", "value": "Harbor Wool Coat"}])
+    assert "Harbor Wool Coat" in answer(clicked)
+    marked = on_page("return window for kicks", entities=[{"entity": "category", "value": "boots"}])
+    assert "Trail Jacket" not in answer(marked)
+
+
+def test_after_a_hand_back_the_named_category_still_wins_over_the_page(app_database):
+    from bot.chat import events
+
+    handed_off_and_back = [
+        {"event": "user", "text": "I want to talk to a person", "metadata": dict(JACKET_PAGE)},
+        events.bot_event(events.handoff_message("You're number 1 in the queue.", position=1, open_now=True)),
+        {"event": "pause"},
+        {"event": "user", "text": "is this jacket warm?", "metadata": dict(JACKET_PAGE)},
+        events.agent_joined(agent_id=1, agent_name="Sam"),
+        events.agent_message("Yes, with a fleece underneath.", agent_id=1, agent_name="Sam"),
+        *events.hand_back("You're back with the assistant."),
+    ]
+    reply = answer(on_page("what's your return window for sneakers?", history=handed_off_and_back))
+    assert "Trail Jacket" not in reply and "sneakers within 30 days" in reply
+    assert "the Trail Jacket" in answer(on_page("and this one?", history=handed_off_and_back))

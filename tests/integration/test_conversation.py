@@ -117,7 +117,10 @@ def test_cancel_after_shipping_explains_returns(servers):
 def test_hostile_input_gets_a_sensible_reply(servers, message):
     who = sender()
     replies = servers.say(who, message)
-    assert replies, "the assistant stayed silent"
+    if not message.strip():
+        assert replies == []  # over REST an empty message only polls for the team's messages
+    else:
+        assert replies, "the assistant stayed silent"
     for reply in replies:
         assert "Traceback" not in reply.get("text", "") and "Error" not in reply.get("text", "")
     # the conversation still works afterwards

@@ -20,6 +20,16 @@ from tests.integration.servers import CLIENT_HEADER, TOKEN, address_of
 pytestmark = pytest.mark.integration
 
 
+def event_of(message):
+    """Our structured data beside a message's text (metadata.storefront.event), if any."""
+    return ((message.get("metadata") or {}).get("storefront") or {}).get("event")
+
+
+def is_text_for_webchat(message):
+    """rasa-webchat 1.x shows a message as text when, without metadata and customCss, only text is left."""
+    return set(message) - {"metadata", "customCss"} == {"text"}
+
+
 class Desk:
     """An agent's browser session against the desk API."""
 
@@ -62,15 +72,22 @@ class Shopper:
 
     async def say(self, text, wait_for=None, timeout=30):
         """Send `text`; with `wait_for`, the replies once one contains it; without, the replies of the
-        whole turn, known to be over when the tracker store holds the message (Rasa saves the tracker
-        after the turn, and sends every reply before that)."""
+        whole turn, known to be over when the channel acknowledges the message."""
         before = len(self.received)
-        await self.client.emit("user_uttered", {"message": text, "session_id": self.session_id,
-                                                "metadata": self.metadata})
         if wait_for is not None:
+            await self.client.emit("user_uttered", self.message(text))
             return await self.wait_for(wait_for, timeout, start=before)
+        await self.send(text, timeout=timeout)
         await self.wait_until_stored(text, timeout)
         return [m.get("text", "") for m in self.received[before:]]
+
+    def message(self, text, **metadata):
+        return {"message": text, "session_id": self.session_id, "metadata": {**self.metadata, **metadata}}
+
+    async def send(self, text, timeout=30, **metadata):
+        """Send and wait for the channel's acknowledgement, which comes once the message and everything
+        said in reply (sent before it on the same socket) are through."""
+        return await self.client.call("user_uttered", self.message(text, **metadata), timeout=timeout)
 
     def _events(self):
         with urllib.request.urlopen(f"{self.url}/conversations/{self.session_id}/tracker?token={TOKEN}",
@@ -94,7 +111,7 @@ class Shopper:
         raise AssertionError(f"{missing}; got {self.received}")
 
     async def wait_for_handoff_state(self, timeout=30):
-        await self._until(lambda: any(m.get("event") == "handoff" for m in self.received), timeout,
+        await self._until(lambda: any(event_of(m) == "handoff" for m in self.received), timeout,
                           "no handoff state")
 
     async def wait_for(self, fragments, timeout=30, start=0):
@@ -138,21 +155,32 @@ def test_repeat_three_times_then_agent_takes_over_and_hands_back(servers, agent)
             # The test servers' team is on duty around the clock: the shopper hears their place.
             replies = await shopper.say("When will i get my refund", wait_for="in the queue")
             assert any("you're number" in r for r in replies)
-            await shopper.wait_for_handoff_state()  # sent after the words; it belongs to this turn
+            await shopper.wait_for_handoff_state()
+            # One message: the words any client shows, the queue place beside them.
+            [handoff] = [m for m in shopper.received if event_of(m) == "handoff"]
+            assert "you're number" in handoff["text"] and is_text_for_webchat(handoff)
+            assert handoff["metadata"]["storefront"]["status"] == "waiting"
             ticket_id, reason, status = ticket_for(servers, shopper.session_id)
             assert reason == "repeated" and status == TicketStatus.waiting
 
-            # While paused the bot stays silent, but the message is stored and shown to the agent.
-            assert await shopper.say("hello? <script>alert(1)</script>") == []
-            after = (await shopper.wait_until_stored("hello? <script>alert(1)</script>"))
+            # While paused the bot answers nothing, but the message is stored, shown to the agent, and
+            # acknowledged once for the waiting period.
+            before = len(shopper.received)
+            await shopper.say("hello? <script>alert(1)</script>", wait_for="passed this on")
+            await shopper.say("anyone?")
+            after = (await shopper.wait_until_stored("anyone?"))
+            acknowledged = [m for m in shopper.received[before:] if event_of(m) == "passed_on"]
+            assert len(acknowledged) == 1 and shopper.received[before:] == acknowledged
+            assert is_text_for_webchat(acknowledged[0])
             last_user = max(i for i, e in enumerate(after) if e.get("event") == "user")
-            assert not [e for e in after[last_user:] if e.get("event") == "bot"]  # nothing said, not just late
+            assert not [e for e in after[last_user:] if e.get("event") == "bot"]  # once per wait, not just late
             status, queue = agent.call("GET", "/api/tickets")
             assert ticket_id in [t["id"] for t in queue["tickets"]]
             assert agent.call("POST", f"/api/tickets/{ticket_id}/claim")[0] == 200
             status, detail = agent.call("GET", f"/api/tickets/{ticket_id}")
-            assert [line["text"] for line in detail["transcript"][-2:]] == [
-                "hello? <script>alert(1)</script>", "Alex from our team has joined the chat."]
+            assert [line["text"] for line in detail["transcript"][-4:]] == [
+                "hello? <script>alert(1)</script>", "Thanks, I've passed this on to the team; they'll answer here.",
+                "anyone?", "Alex from our team has joined the chat."]
 
             assert agent.call("POST", f"/api/tickets/{ticket_id}/messages",
                               {"text": "Hi, this is Alex. Your refund was issued today."})[0] == 200
@@ -161,13 +189,20 @@ def test_repeat_three_times_then_agent_takes_over_and_hands_back(servers, agent)
             agent_events = [e for e in tracker["events"] if e.get("event") == "bot"
                             and (e.get("metadata") or {}).get("agent_name") == "Alex"]
             assert agent_events[-1]["data"]["custom"]["data"]["text"].startswith("Hi, this is Alex")
-            # The shopper's socket got the reply once, with the agent's name, and heard who joined.
+            # The shopper's socket got the reply once, as text with the agent's name beside it, and heard
+            # who joined; after that, messages are for Alex and get no acknowledgement.
             replies = [m for m in shopper.received if "this is Alex" in (m.get("text") or "")]
-            assert len(replies) == 1 and replies[0]["sender"] == "agent" and replies[0]["agent_name"] == "Alex"
-            assert any(m.get("event") == "agent_joined" for m in shopper.received)
+            assert len(replies) == 1 and is_text_for_webchat(replies[0])
+            assert replies[0]["metadata"]["storefront"] == {"event": "agent_message", "agent_name": "Alex"}
+            joined = [m for m in shopper.received if event_of(m) == "agent_joined"]
+            assert joined and joined[0]["text"] == "Alex from our team has joined the chat."
+            before = len(shopper.received)
+            await shopper.say("thanks Alex")
+            assert shopper.received[before:] == []
 
             assert agent.call("POST", f"/api/tickets/{ticket_id}/resolve")[0] == 200
             await shopper.wait_for("back with the assistant")
+            assert any(event_of(m) == "handback" and is_text_for_webchat(m) for m in shopper.received)
             assert ticket_for(servers, shopper.session_id)[2] == TicketStatus.resolved
             replies = await shopper.say("how much is express shipping to canada", wait_for="Canada")
             assert any("Express shipping to Canada" in r for r in replies)
@@ -182,7 +217,11 @@ def test_asking_for_a_person_hands_off_at_once(servers):
     reply = " ".join(servers.texts(who, "I want to talk to a human"))
     assert "in the queue" in reply
     assert ticket_for(servers, who)[1] == "requested"
-    assert servers.texts(who, "hello?") == []  # paused
+    # Paused: no answer from the assistant, one acknowledgement per waiting period.
+    [acknowledged] = servers.say(who, "hello?")
+    assert acknowledged["text"] == "Thanks, I've passed this on to the team; they'll answer here."
+    assert acknowledged["metadata"]["storefront"] == {"event": "passed_on", "message_id": None}
+    assert servers.texts(who, "anyone?") == []
 
 
 def test_furious_shopper_is_handed_off_with_anger_priority(servers):
