@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.chat.events import transcript
-from bot.desk import tickets
+from bot.desk import attachments, tickets
 from bot.desk.blocking import in_session, in_thread
 from bot.desk.context import ENGINE, KNOWLEDGE, RASA, USER, now
 from bot.desk.hygiene import BadRequest, error, json_object, optional_text, row_id, text_field
@@ -50,18 +50,34 @@ async def api_tickets(request: web.Request):
 
 @routes.get("/api/tickets/{ticket_id}", roles=STAFF)
 async def api_ticket(request: web.Request):
+    """The ticket with its transcript. When the agent holding it loads it (the console does every few
+    seconds while the tab is visible; it sends seen=0 when hidden), the shopper's messages it shows
+    count as seen."""
+    ticket_id = _ticket_id(request)
     try:
-        body = await in_session(request.app[ENGINE], tickets.ticket_detail, ticket_id=_ticket_id(request),
-                                now=now(request))
+        body = await in_session(request.app[ENGINE], tickets.ticket_detail, ticket_id=ticket_id, now=now(request))
     except tickets.NoSuchTicket:
         return error(404, "no such ticket")
     try:
         tracker = await in_thread(request.app[RASA].tracker, body["conversation_id"])
-        body["transcript"] = transcript(tracker)
+        body["transcript"] = attachments.own_ids(transcript(tracker), [a["id"] for a in body["attachments"]])
         body["paused"] = bool(tracker.get("paused"))
     except RasaUnavailable:
         body["transcript"], body["rasa_unavailable"] = [], True
+    holder = body["status"] == "assigned" and body["assigned_agent_id"] == request[USER]["id"]
+    shown = [line["at"] for line in body["transcript"]
+             if line["from"] == "shopper" and isinstance(line.get("at"), (int, float))]
+    if holder and shown and request.query.get("seen") != "0":
+        await in_session(request.app[ENGINE], tickets.record_seen, ticket_id=ticket_id,
+                         agent_id=request[USER]["id"], until=float(max(shown)))
     return web.json_response(body)
+
+
+@routes.get("/api/attachments/{attachment_id}", roles=STAFF)
+async def api_attachment(request: web.Request):
+    """A photo a shopper sent, for the console (any conversation's: staff read every ticket)."""
+    attachment = await in_session(request.app[ENGINE], attachments.find, request.match_info["attachment_id"])
+    return await attachments.photo_response(request.app, attachment)
 
 
 @routes.post("/api/tickets/{ticket_id}/claim", roles=STAFF)

@@ -1,19 +1,16 @@
 """The shop's side of the desk: the demo storefront's pages, the widget's socket.io client, and the
-routes the widget reads a conversation back from. None of them needs a desk login (roles=EVERYONE)."""
+widget's routes (bot/desk/chat_routes.py). None of them needs a desk login (roles=EVERYONE)."""
 from typing import Optional
 
 from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.chat.events import transcript
-from bot.chat.session_ids import is_widget_session
-from bot.chat.sessions import handoff_status, shopper_view
 from bot.db.models import Customer
-from bot.desk.blocking import in_session, in_thread
-from bot.desk.context import ENGINE, RASA, SECURE_COOKIES, STOREFRONT
+from bot.desk import chat_routes
+from bot.desk.blocking import in_session
+from bot.desk.context import ENGINE, SECURE_COOKIES, STOREFRONT
 from bot.desk.hygiene import SECURITY_HEADERS
-from bot.desk.rasa_client import RasaUnavailable
 from bot.desk.routing import EVERYONE, Routes
 from bot.settings import PROJECT_ROOT
 
@@ -21,9 +18,6 @@ from bot.settings import PROJECT_ROOT
 SOCKET_IO_CLIENT = PROJECT_ROOT / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 # The demo storefront's signed-in customer (an email); only honoured when demo sign-in is on.
 SHOP_COOKIE = "shop_customer"
-# The widget's read-back routes are called from any shop's pages; they carry no cookies.
-CHAT_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET",
-             "Cache-Control": "no-store"}
 
 NOT_FOUND_PAGE = '<!doctype html><title>Not found</title><p>No such product. <a href="/">All products</a>'
 
@@ -48,10 +42,6 @@ def _customer(request: web.Request) -> Optional[str]:
 def _page(request: web.Request, body: str, status: int = 200) -> web.Response:
     headers = {**SECURITY_HEADERS, "Content-Security-Policy": storefront_csp(request.app[STOREFRONT].rasa_public_url)}
     return web.Response(text=body, status=status, content_type="text/html", headers=headers)
-
-
-def _chat_error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status, headers=CHAT_CORS)
 
 
 @routes.get("/", roles=EVERYONE)
@@ -101,23 +91,5 @@ async def socket_io_client(request: web.Request):
     return web.FileResponse(SOCKET_IO_CLIENT, headers={"Content-Type": "application/javascript"})
 
 
-@routes.get("/chat/{session_id}/status", roles=EVERYONE)
-async def chat_status(request: web.Request):
-    conversation_id = request.match_info["session_id"]
-    if not is_widget_session(conversation_id):
-        return _chat_error(404, "unknown chat session")
-    state = await in_session(request.app[ENGINE], handoff_status, conversation_id)
-    return web.json_response({"handoff": state}, headers=CHAT_CORS)
-
-
-@routes.get("/chat/{session_id}/history", roles=EVERYONE)
-async def chat_history(request: web.Request):
-    conversation_id = request.match_info["session_id"]
-    if not is_widget_session(conversation_id):
-        return _chat_error(404, "unknown chat session")
-    try:
-        tracker = await in_thread(request.app[RASA].tracker, conversation_id)
-    except RasaUnavailable:
-        return _chat_error(503, "the assistant is not answering right now")
-    state = await in_session(request.app[ENGINE], handoff_status, conversation_id)
-    return web.json_response({"messages": shopper_view(transcript(tracker)), "handoff": state}, headers=CHAT_CORS)
+# The widget's own routes (/chat/...), served with the shop's.
+routes.declarations.extend(chat_routes.routes.declarations)

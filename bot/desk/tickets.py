@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Ticket, TicketNote, TicketStatus
+from bot.desk import attachments
 from bot.handoff.queue import claim, resolve, waiting_tickets
 from bot.orders.lookup import find_order_view
 from bot.orders.masking import mask_email
@@ -35,6 +36,7 @@ def ticket_json(ticket: Ticket, now: datetime) -> dict:
         "assigned_agent": ticket.assigned_agent.name if ticket.assigned_agent else None,
         "assigned_agent_id": ticket.assigned_agent_id,
         "handle_seconds": ticket.handle_seconds, "summary": json.loads(ticket.summary or "{}"),
+        "contact_email": ticket.contact_email,
     }
 
 
@@ -84,7 +86,26 @@ def ticket_detail(session: Session, *, ticket_id: int, now: datetime) -> dict:
     body["notes"] = [{"author": note.author.name, "text": note.text, "at": note.created_at.isoformat() + "Z"}
                      for note in ticket.notes]
     body["order"] = verified_order_details(session, body["summary"].get("slots") or {})
+    body["attachments"] = [{"id": a["id"], "url": staff_attachment_url(a["id"]), "size": a["size"],
+                            "width": a["width"], "height": a["height"], "content_type": a["content_type"],
+                            "created_at": a["created_at"]}
+                           for a in attachments.of_conversation(session, ticket.conversation_id)]
     return body
+
+
+def staff_attachment_url(attachment_id: str) -> str:
+    return f"/api/attachments/{attachment_id}"
+
+
+def record_seen(session: Session, *, ticket_id: int, agent_id: int, until: float) -> bool:
+    """The agent holding the ticket has had the shopper's messages up to `until` on screen; only ever
+    moves forward. False (nothing recorded) when the agent does not hold the ticket."""
+    ticket = _ticket(session, ticket_id)
+    if ticket.status != TicketStatus.assigned or ticket.assigned_agent_id != agent_id:
+        return False
+    if ticket.seen_until is None or until > ticket.seen_until:
+        ticket.seen_until = until
+    return True
 
 
 def add_note(session: Session, *, ticket_id: int, author_id: int, text: str, now: datetime) -> None:

@@ -4,6 +4,7 @@ import asyncio
 import html
 import json
 import re
+from datetime import timezone
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -134,7 +135,9 @@ def test_history_gives_the_shopper_their_conversation_and_hand_over_state(sqlite
         assert body["messages"][0] == {"from": "shopper", "text": "<img src=x onerror=alert(1)>", "at": 5.0}
         assert body["handoff"] == {"status": "waiting", "position": 1}
         status = await (await client.get(f"/chat/{SESSION}/status")).json()
-        assert status == {"handoff": {"status": "waiting", "position": 1}}
+        # Monday 15:00 UTC is 10:00 in New York, inside the knowledge base's support hours.
+        assert status == {"handoff": {"status": "waiting", "position": 1}, "seen_until": None,
+                          "support": {"open": True, "next_opening": None}, "now": NOW.replace(tzinfo=timezone.utc).timestamp()}
     run(app_for(sqlite_engine, knowledge, rasa), scenario)
 
 

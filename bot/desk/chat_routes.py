@@ -1,0 +1,239 @@
+"""The widget's routes on the desk, keyed by its 128-bit session id (web-<32 hex>): the conversation
+read back (status, history), photos the shopper sends, and the offline form. None needs a desk login
+(roles=EVERYONE); the session id is the shopper's key. bot/desk/shop.py serves them with its routes.
+
+Reads may come from any page (they carry no cookies and answer with "*"); writes only from the shop's
+origins (SHOP_ORIGINS) or the desk's own pages, including the preflight a cross-origin fetch with an
+image or JSON body sends first."""
+import logging
+from datetime import datetime, timezone
+from typing import Dict, Optional
+
+from aiohttp import web
+
+from bot.chat.events import transcript
+from bot.chat.session_ids import is_widget_session
+from bot.chat.sessions import handoff_status, seen_until, shopper_view
+from bot.desk import attachments, offline_messages
+from bot.desk.blocking import in_session, in_thread
+from bot.desk.context import ENGINE, KNOWLEDGE, RASA, client_address, now
+from bot.desk.hygiene import BadRequest, json_object
+from bot.desk.rasa_client import RasaUnavailable
+from bot.desk.routing import BODY_KINDS, EVERYONE, Routes
+from bot.images import MAX_BYTES, ONLY_PHOTOS, TOO_LARGE, RefusedImage
+from bot.mail import MailUnavailable
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+READ_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET", "Cache-Control": "no-store"}
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")
+UNKNOWN_SESSION = "unknown chat session"
+WRONG_ORIGIN = "This page may not send to the chat."
+NO_PHOTO = "Please choose a photo to send."
+
+routes = Routes()
+
+
+def _session_id(request: web.Request) -> Optional[str]:
+    conversation_id = request.match_info["session_id"]
+    return conversation_id if is_widget_session(conversation_id) else None
+
+
+def _origin_allowed(request: web.Request) -> bool:
+    """No Origin: not a browser's cross-site call. Else one of the shop's origins, or the desk's own
+    (the demo storefront's pages are served by the desk)."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    if origin.rstrip("/").lower() in get_settings().shop_origins:
+        return True
+    return origin.split("://", 1)[-1].rstrip("/").lower() == request.host.lower()
+
+
+def _write_cors(request: web.Request) -> Dict[str, str]:
+    headers = {"Vary": "Origin", "Cache-Control": "no-store"}
+    origin = request.headers.get("Origin")
+    if origin is not None and _origin_allowed(request):
+        headers["Access-Control-Allow-Origin"] = origin
+    return headers
+
+
+def _read_error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=READ_CORS)
+
+
+def _write_error(request: web.Request, status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=_write_cors(request))
+
+
+def _epoch(moment: datetime) -> float:
+    """The desk's clock gives naive UTC."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).timestamp()
+
+
+def support_now(knowledge, moment: datetime) -> dict:
+    hours = knowledge.kb.store.support.schedule.hours()
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    open_now = hours.is_open(aware)
+    return {"open": open_now, "next_opening": None if open_now else hours.describe_next_opening(aware)}
+
+
+def attachment_url(conversation_id: str, attachment_id: str) -> str:
+    return f"/chat/{conversation_id}/attachments/{attachment_id}"
+
+
+@routes.get("/chat/{session_id}/status", roles=EVERYONE)
+async def chat_status(request: web.Request):
+    conversation_id = _session_id(request)
+    if conversation_id is None:
+        return _read_error(404, UNKNOWN_SESSION)
+
+    def read(session):
+        return handoff_status(session, conversation_id), seen_until(session, conversation_id)
+
+    moment = now(request)
+    state, seen = await in_session(request.app[ENGINE], read)
+    return web.json_response({"handoff": state, "seen_until": seen,
+                              "support": support_now(request.app[KNOWLEDGE], moment), "now": _epoch(moment)},
+                             headers=READ_CORS)
+
+
+@routes.get("/chat/{session_id}/history", roles=EVERYONE)
+async def chat_history(request: web.Request):
+    conversation_id = _session_id(request)
+    if conversation_id is None:
+        return _read_error(404, UNKNOWN_SESSION)
+    try:
+        tracker = await in_thread(request.app[RASA].tracker, conversation_id)
+    except RasaUnavailable:
+        return _read_error(503, "the assistant is not answering right now")
+
+    def read(session):
+        owned = [a["id"] for a in attachments.of_conversation(session, conversation_id)]
+        return handoff_status(session, conversation_id), owned
+
+    state, owned = await in_session(request.app[ENGINE], read)
+    messages = attachments.own_ids(shopper_view(transcript(tracker)), owned)
+    for message in messages:
+        if "attachments" in message:
+            message["attachments"] = [{"id": i, "url": attachment_url(conversation_id, i)}
+                                      for i in message["attachments"]]
+    return web.json_response({"messages": messages, "handoff": state}, headers=READ_CORS)
+
+
+async def preflight(request: web.Request):
+    """The browser's question before a cross-origin POST with an image or JSON body."""
+    if _session_id(request) is None:
+        return _write_error(request, 404, UNKNOWN_SESSION)
+    if request.headers.get("Origin") is None or not _origin_allowed(request):
+        return _write_error(request, 403, WRONG_ORIGIN)
+    return web.Response(status=204, headers={**_write_cors(request), "Access-Control-Allow-Methods": "POST",
+                                             "Access-Control-Allow-Headers": "Content-Type",
+                                             "Access-Control-Max-Age": "600"})
+
+
+routes.route("OPTIONS", "/chat/{session_id}/attachments", roles=EVERYONE)(preflight)
+routes.route("OPTIONS", "/chat/{session_id}/offline-message", roles=EVERYONE)(preflight)
+
+
+async def _read_photo(request: web.Request) -> Optional[bytes]:
+    """The body, or None once it passes MAX_BYTES (the rest is never read)."""
+    chunks, total = [], 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        total += len(chunk)
+        if total > MAX_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def upload_attachment(request: web.Request):
+    conversation_id = _session_id(request)
+    if conversation_id is None:
+        return _write_error(request, 404, UNKNOWN_SESSION)
+    if not _origin_allowed(request):
+        return _write_error(request, 403, WRONG_ORIGIN)
+    if request.content_length is not None and request.content_length > MAX_BYTES:
+        return _write_error(request, 413, TOO_LARGE)
+    if request.content_type not in IMAGE_TYPES:
+        return _write_error(request, 415, ONLY_PHOTOS)
+    client, moment = client_address(request), now(request)
+    refused = await in_session(request.app[ENGINE], attachments.refusal, conversation_id=conversation_id,
+                               client=client, now=moment)
+    if refused is not None:
+        return _write_error(request, 429, refused)
+    data = await _read_photo(request)
+    if data is None:
+        return _write_error(request, 413, TOO_LARGE)
+    if not data:
+        return _write_error(request, 400, NO_PHOTO)
+    try:
+        photo = await attachments.decode(data)
+    except RefusedImage as refusal:
+        return _write_error(request, 415 if str(refusal) == ONLY_PHOTOS else 413, str(refusal))
+    attachment_id, folder = attachments.new_id(), attachments.folder_of(request.app)
+    await in_thread(attachments.write_file, folder, attachment_id, photo.data)
+    try:
+        await in_session(request.app[ENGINE], attachments.record, attachment_id=attachment_id,
+                         conversation_id=conversation_id, photo=photo, client=client, now=moment)
+    except Exception:
+        await in_thread((folder / attachment_id).unlink, missing_ok=True)
+        raise
+    return web.json_response({"id": attachment_id, "url": attachment_url(conversation_id, attachment_id),
+                              "width": photo.width, "height": photo.height, "content_type": photo.content_type},
+                             status=201, headers=_write_cors(request))
+
+
+# The raw photo body needs the route guard's "image" body kind (bot/desk/routing.py BODY_KINDS).
+if "image" in BODY_KINDS:
+    routes.add("POST", "/chat/{session_id}/attachments", upload_attachment, roles=EVERYONE, body="image")
+
+
+@routes.get("/chat/{session_id}/attachments/{attachment_id}", roles=EVERYONE)
+async def chat_attachment(request: web.Request):
+    conversation_id = _session_id(request)
+    if conversation_id is None:
+        return _read_error(404, UNKNOWN_SESSION)
+    attachment = await in_session(request.app[ENGINE], attachments.find, request.match_info["attachment_id"],
+                                  conversation_id=conversation_id)
+    return await attachments.photo_response(request.app, attachment)
+
+
+@routes.post("/chat/{session_id}/offline-message", roles=EVERYONE)
+async def offline_message(request: web.Request):
+    conversation_id = _session_id(request)
+    if conversation_id is None:
+        return _write_error(request, 404, UNKNOWN_SESSION)
+    if not _origin_allowed(request):
+        return _write_error(request, 403, WRONG_ORIGIN)
+    try:
+        form = offline_messages.read_form(json_object(request))
+    except BadRequest:
+        return _write_error(request, 400, "Please send the form as a JSON object.")
+    except offline_messages.Refused as refusal:
+        return _write_error(request, refusal.status, str(refusal))
+    store = request.app[KNOWLEDGE].kb.store
+    try:
+        ticket_id = await in_session(request.app[ENGINE], offline_messages.leave_message,
+                                     conversation_id=conversation_id, form=form, client=client_address(request),
+                                     now=now(request), team_email=store.support.email)
+    except offline_messages.Refused as refusal:
+        return _write_error(request, refusal.status, str(refusal))
+    sent = await _confirm(request.app, form, ticket_id, store)
+    return web.json_response({"ok": True, "ticket": ticket_id, "confirmation_sent": sent}, status=201,
+                             headers=_write_cors(request))
+
+
+async def _confirm(app: web.Application, form, ticket_id: int, store) -> bool:
+    """The confirmation mail; the message stands whether or not it could be sent."""
+    mailer = offline_messages.mailer_of(app)
+    if mailer is None:
+        return False
+    message = offline_messages.confirmation(form=form, ticket_id=ticket_id, sender=get_settings().mail_from,
+                                            store=store.name, hours=store.support.hours)
+    try:
+        await in_thread(mailer.send, message)
+    except MailUnavailable:
+        logger.warning("could not mail the confirmation of ticket %s", ticket_id)
+        return False
+    return True
