@@ -38,6 +38,30 @@ async function refreshQueue() {
   $("mine").replaceChildren(...mine.tickets.map(ticketItem));
 }
 
+const photoUrl = (id) => `/api/attachments/${encodeURIComponent(id)}`;
+
+// A photo the shopper sent: the image (from the staff URL) opening full size in a new tab.
+function photo(id, label) {
+  const link = document.createElement("a");
+  link.href = photoUrl(id);
+  link.target = "_blank";
+  link.rel = "noopener";
+  link.className = "photo";
+  const img = document.createElement("img");
+  img.src = photoUrl(id);
+  img.alt = label;
+  img.loading = "lazy";
+  // Thumbnail size set through the CSSOM (the page's CSP forbids style attributes, not this).
+  Object.assign(img.style, {maxWidth: "12rem", maxHeight: "9rem", margin: ".3rem .3rem 0 0",
+                            borderRadius: "4px", border: "1px solid #e3e6ea", verticalAlign: "top"});
+  link.append(img);
+  return link;
+}
+
+function kilobytes(size) {
+  return size < 1024 * 1024 ? `${Math.ceil(size / 1024)} KB` : `${(size / 1024 / 1024).toFixed(1)} MB`;
+}
+
 function line(entry) {
   const div = document.createElement("div");
   div.className = `line ${entry.from}`;
@@ -54,7 +78,20 @@ function line(entry) {
     badge.title = (entry.cues || []).join(", ");
     div.append(" ", badge);
   }
+  if (entry.from === "shopper" && Array.isArray(entry.attachments)) {
+    const photos = document.createElement("div");
+    photos.className = "photos";
+    photos.append(...entry.attachments.map((id) => photo(id, "Photo sent by the shopper")));
+    div.append(photos);
+  }
   return div;
+}
+
+function attachmentItem(attachment) {
+  const li = document.createElement("li");
+  const when = new Date(attachment.created_at).toLocaleString();
+  li.append(photo(attachment.id, `Photo sent ${when}`), ` ${kilobytes(attachment.size)}, ${when}`);
+  return li;
 }
 
 async function open(ticketId) {
@@ -64,7 +101,8 @@ async function open(ticketId) {
 
 async function render() {
   if (selected === null) return;
-  const ticket = await api(`/api/tickets/${selected}`);
+  // A hidden tab's reload does not count as the agent having seen the shopper's messages.
+  const ticket = await api(`/api/tickets/${selected}${document.hidden ? "?seen=0" : ""}`);
   $("empty").hidden = true;
   $("conversation").hidden = false;
   $("reason").textContent = `handed off: ${ticket.reason}`;
@@ -77,7 +115,18 @@ async function render() {
     facts.push(`verified order ${o.number}: ${o.status}; ${o.items.join(", ")}; ${o.carrier || ""} ` +
                `${o.tracking_number || ""}; estimate ${o.estimated_delivery || "-"}; ${o.latest_event || ""}`);
   }
+  if (ticket.contact_email) facts.push(`contact: ${ticket.contact_email}`);
   $("facts").textContent = facts.join(" | ");
+  const left = ticket.summary.offline_messages || [];
+  $("offline").hidden = left.length === 0;
+  $("offline-messages").replaceChildren(...left.map((m) => {
+    const li = document.createElement("li");
+    li.textContent = `${m.email} (${m.language}, ${new Date(m.at).toLocaleString()}): ${m.message}`;
+    return li;
+  }));
+  const photos = ticket.attachments || [];
+  $("attachments-title").textContent = `Attachments (${photos.length})`;
+  $("attachments").replaceChildren(...photos.map(attachmentItem));
   const box = $("transcript");
   const atBottom = box.scrollTop + box.clientHeight >= box.scrollHeight - 5;
   box.replaceChildren(...(ticket.transcript || []).map(line));
