@@ -48,8 +48,8 @@ def size_table(kb: KnowledgeBase, product: Product) -> Optional[SizeTable]:
 def widget_config(*, rasa_url: str, title: str, product: Optional[str] = None,
                   identity_token: Optional[str] = None) -> str:
     """The JSON a page puts in the widget's script tag (`data-config`)."""
-    config = {"rasaUrl": rasa_url, "title": title, "language": "en",
-              "colors": {"primary": "#1f4e3d", "onPrimary": "#ffffff"}}
+    # No language: the widget speaks the shopper's browser language when it has it (README, "Languages").
+    config = {"rasaUrl": rasa_url, "title": title, "colors": {"primary": "#1f4e3d", "onPrimary": "#ffffff"}}
     if product:
         config["context"] = {"product": product}
     if identity_token:

@@ -19,7 +19,7 @@ class Chat:
 
     @property
     def input(self):
-        return self.locator("textarea")
+        return self.locator("#sfc-input")
 
     @property
     def log(self):
