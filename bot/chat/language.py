@@ -61,12 +61,12 @@ FUNCTION_WORDS: Dict[str, FrozenSet[str]] = {
         su sus es son soy está están estoy fue ser estar tengo tiene tienen hay puedo puede pueden
         quiero quisiera no que qué cuando cuándo como cómo por porque dónde donde cuál cuánto cuanto
         cuesta del al en con sin para sobre este esta estos estas hola gracias sí envío pedido
-        devolución talla también muy"""),
+        devolución devolver talla también muy"""),
     "it": _words("""
         il lo la gli le un uno una e ed o ma io tu lui lei noi voi loro mio mia miei mie tuo tua suo sua
         è sono sei siamo siete era ho hai ha abbiamo avete hanno posso puoi può vorrei voglio non che
         chi cosa quando come perché dove quale quanto costa del della dei delle nel nella per con su
-        questo questa questi ciao grazie buongiorno spedizione ordine reso taglia anche molto"""),
+        questo questa questi ciao grazie buongiorno spedizione ordine reso restituire taglia anche molto"""),
     "nl": _words("""
         de het een en of maar ik jij je hij zij wij we jullie mijn mij jouw uw zijn ben bent is was
         waren heb hebt heeft hebben kan kun kunt kunnen wil wilt willen niet geen wat waar wanneer
@@ -76,7 +76,7 @@ FUNCTION_WORDS: Dict[str, FrozenSet[str]] = {
         o a os as um uma uns umas e ou mas eu tu ele ela nós vós eles elas meu minha meus minhas seu sua
         é são sou está estão estou foi ser estar tenho tem têm há posso pode podem quero queria não
         que quando como por porque onde qual quanto custa do da dos das no na nos nas em com sem para
-        este esta isso olá obrigado obrigada sim envio encomenda pedido devolução tamanho também muito
+        este esta isso olá obrigado obrigada sim envio encomenda pedido devolução devolver trocar tamanho também muito
         você vocês"""),
 }
 # Letters only one of these languages uses (among the six and English): strong evidence on their own.

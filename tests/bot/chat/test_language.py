@@ -28,6 +28,31 @@ def test_foreign_messages_are_recognised(text, language):
     assert foreign_language(text) == language
 
 
+# Shop questions written for this test, six per language the word lists cover.
+SHOP_QUESTIONS = {
+    "de": ["Wo ist meine Bestellung?", "Kann ich die Schuhe zurückschicken?", "Wie lange dauert die Lieferung nach "
+           "Österreich?", "Welche Größe soll ich nehmen?", "Ich möchte mit einem Mitarbeiter sprechen",
+           "Hallo, ich habe eine Frage zu meiner Bestellung"],
+    "fr": ["Où est ma commande ?", "Est-ce que je peux retourner ma veste ?", "Combien coûte la livraison en France ?",
+           "Quelle taille dois-je prendre ?", "Je voudrais parler à quelqu'un", "Bonjour, j'ai une question sur ma "
+           "commande"],
+    "es": ["¿Dónde está mi pedido?", "¿Puedo devolver las zapatillas?", "¿Cuánto tarda el envío a México?",
+           "¿Qué talla me recomiendas?", "Quiero hablar con una persona", "Hola, tengo una pregunta sobre mi pedido"],
+    "it": ["Dove è il mio ordine?", "Posso restituire la giacca?", "Quanto costa la spedizione in Italia?",
+           "Che taglia mi consigliate?", "Vorrei parlare con una persona", "Ciao, ho una domanda sul mio ordine"],
+    "nl": ["Waar is mijn bestelling?", "Kan ik de schoenen terugsturen?", "Hoe lang duurt de verzending naar België?",
+           "Welke maat moet ik nemen?", "Ik wil met een medewerker spreken", "Hallo, ik heb een vraag over mijn "
+           "bestelling"],
+    "pt": ["Onde está a minha encomenda?", "Posso devolver o casaco?", "Quanto custa o envio para o Brasil?",
+           "Que tamanho devo escolher?", "Quero falar com uma pessoa", "Olá, tenho uma pergunta sobre o meu pedido"],
+}
+
+
+@pytest.mark.parametrize("language", sorted(SHOP_QUESTIONS))
+def test_shop_questions_in_each_language_are_recognised(language):
+    assert [foreign_language(text) for text in SHOP_QUESTIONS[language]] == [language] * 6
+
+
 @pytest.mark.parametrize("text", [
     "", None, "hi", "hallo", "danke", "ok", "TS104233", "where is my order TS104233", "jane.doe@example.de",
     "🙂🙂🙂 👟❓", "Harbor Wool Coat", "alpin parka", "danke, where is my order?",
@@ -42,7 +67,9 @@ def _english_texts():
     for path in sorted(Path(project_path("data", "nlu")).glob("*.yml")):
         texts += [text for text, _ in load_examples(path)]
     catalog = yaml.safe_load(project_path("knowledge_base", "catalog.yml").read_text())
-    return texts + [product["name"] for product in catalog["products"]]
+    faq = yaml.safe_load(project_path("knowledge_base", "faq.yml").read_text())
+    return (texts + [product["name"] for product in catalog["products"]]
+            + [question for entry in faq["entries"] for question in entry["questions"]])
 
 
 def test_no_training_or_test_text_is_taken_for_a_foreign_language():
