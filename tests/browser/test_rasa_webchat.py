@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from bot.chat.limits import NOT_TEXT_REPLY
 from bot.db import Order, OrderStatus
 from bot.settings import PROJECT_ROOT
 from tests.browser.conftest import _page
@@ -27,6 +28,10 @@ SIZES = {"desktop": {"width": 1200, "height": 800}, "phone": {"width": 390, "hei
 # rasa-webchat keeps its session (id and the messages shown) in localStorage under this key.
 SESSION_KEY = "chat_session"
 RASA_ERRORS = re.compile(r"GraphComponentException|Traceback")
+# What the channel answers when it refuses a message or fails on it (bot/chat/limits.py, channels.py).
+REFUSALS = re.compile(re.escape(NOT_TEXT_REPLY) + "|something went wrong on our side")
+# rasa-webchat turns a bot message without text into the text "undefined" (String(message.text)).
+UNDEFINED = re.compile(r"^\s*undefined\s*$")
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +83,8 @@ class WebChat:
 
     def open(self) -> None:
         # rasa-webchat shows its launcher only once the socket is connected (hideWhenNotConnected).
-        expect(self.launcher).to_be_visible(timeout=15_000)
+        expect(self.launcher, "rasa-webchat did not connect; its console said:\n"
+               + "\n".join(self.page.console_lines)).to_be_visible(timeout=15_000)
         self.launcher.click()
         expect(self.conversation).to_be_visible()
 
@@ -98,6 +104,12 @@ class WebChat:
         expect(message).to_be_visible(timeout=timeout)
         return message
 
+    def assert_every_message_is_text(self) -> None:
+        """No refusal and no text-less message ("undefined") among the assistant's side's bubbles."""
+        responses = self.page.locator(".rw-message .rw-response")
+        expect(responses.filter(has_text=REFUSALS)).to_have_count(0)
+        expect(responses.filter(has_text=UNDEFINED)).to_have_count(0)
+
     def session_id(self) -> str:
         session = self.page.evaluate(f"() => JSON.parse(localStorage.getItem({SESSION_KEY!r}) || 'null')")
         assert session and session.get("session_id"), f"rasa-webchat stored no session: {session!r}"
@@ -111,7 +123,14 @@ def open_shop_page(page, servers, bundle: str, config: dict) -> WebChat:
     page.route(servers.desk_url + BUNDLE_PATH,
                lambda route: route.fulfill(status=200, content_type="application/javascript", body=bundle))
     # The bundle's stylesheet imports a web font from Google; this machine's network refuses it.
+    # Chromium counts a page fulfilled by Playwright as a public one, and a public page reaching a
+    # loopback address (Rasa on 127.0.0.1) needs the shopper's permission (Local Network Access). A
+    # real shop's page and Rasa server are both public, so no shopper is ever asked; here it is granted.
+    page.context.grant_permissions(["local-network-access"], origin=servers.desk_url)
     page.route(re.compile(r"^https?://fonts\.(googleapis|gstatic)\.com/"), lambda route: route.abort())
+    # rasa-webchat reports socket errors on the console only.
+    page.console_lines = []
+    page.on("console", lambda message: page.console_lines.append(f"{message.type}: {message.text}"))
     page.goto(servers.desk_url + PAGE_PATH)
     return WebChat(page)
 
@@ -138,6 +157,8 @@ def test_a_null_init_payload_does_not_break_the_conversation(servers, bundle, sh
     chat.say("how much is express shipping to canada")
     chat.bot_message("Express shipping to Canada")
     screens.take(shopper, "answered")
+    # Whatever the assistant made of the empty message, it was not refused and nothing failed.
+    chat.assert_every_message_is_text()
     assert chat.session_id().startswith("web-")
     errors = [line for line in rasa_log.since_start().splitlines() if RASA_ERRORS.search(line)]
     assert errors == [], "the Rasa server failed on this conversation:\n" + "\n".join(errors)
@@ -171,7 +192,8 @@ def test_handoff_to_an_agent_and_back(servers, bundle, shopper, agent_page, agen
     chat.bot_message("Alex from our team has joined the chat.")
     agent_page.fill("#reply", "Hi, I'm Alex. I've looked at your order and refunded the shipping.")
     agent_page.click("#send")
-    chat.bot_message("I've looked at your order and refunded the shipping")
+    expect(chat.bot_message("I've looked at your order")).to_have_text(
+        "Hi, I'm Alex. I've looked at your order and refunded the shipping.")
     screens.take(shopper, "agent-reply")
 
     agent_page.click("#resolve")
@@ -180,6 +202,7 @@ def test_handoff_to_an_agent_and_back(servers, bundle, shopper, agent_page, agen
     chat.say("how much is express shipping to canada")
     chat.bot_message("Express shipping to Canada")
     screens.take(shopper, "bot-answers-again")
+    chat.assert_every_message_is_text()
     assert shopper.errors == []
 
 
