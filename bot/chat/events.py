@@ -12,7 +12,7 @@ the shopper as two messages.
 import re
 from typing import Any, Dict, List, Optional
 
-from bot.chat.limits import ENTRY_BUTTONS, TYPED_TEXT_KEY
+from bot.chat.limits import ENTRY_BUTTONS, TYPED_TEXT_KEY, message_id
 
 ENTRY_TITLES = {payload: set(titles) for payload, titles in ENTRY_BUTTONS.items()}
 AGENT_JOINED_TEXT = "{name} from our team has joined the chat."
@@ -130,6 +130,9 @@ def _shopper_line(event: Dict[str, Any], offered: Dict[str, set]) -> Dict[str, A
     attachments = _attachments(event)
     if attachments:
         line["attachments"] = attachments
+    key = message_id(event.get("metadata"))
+    if key:
+        line["message_id"] = key  # the widget recognises its own message after a reload by it
     return line
 
 

@@ -17,12 +17,13 @@ CLIENT_METADATA_KEY = "client"
 # Set by the channel when a typed "/..." was taken as text (the original is kept for the transcript).
 TYPED_TEXT_KEY = "typed_text"
 # The widget's own quick replies on its welcome message (offered before the conversation exists), with
-# the titles the widget shows for them in each of its languages (bot/desk/static/widget/widget.js).
+# the titles the widget shows for them in each of its languages (bot/desk/static/widget/core.js).
 ENTRY_BUTTONS = {
-    "/order_status": ("Where is my order?", "Wo ist meine Bestellung?"),
-    "/ask_return_policy": ("Returns", "Rücksendung"),
-    "/ask_shipping": ("Shipping", "Versand"),
-    "/ask_sizing": ("Sizing", "Größen"),
+    "/order_status": ("Where is my order?", "Wo ist meine Bestellung?", "Où est ma commande ?",
+                      "¿Dónde está mi pedido?", "我的订单在哪里？"),
+    "/ask_return_policy": ("Returns", "Rücksendung", "Retours", "Devoluciones", "退货"),
+    "/ask_shipping": ("Shipping", "Versand", "Livraison", "Envíos", "配送"),
+    "/ask_sizing": ("Sizing", "Größen", "Tailles", "Tallas", "尺码"),
 }
 ENTRY_PAYLOADS = frozenset(ENTRY_BUTTONS)
 PAYLOAD_PREFIX = "/"

@@ -28,5 +28,5 @@ def seen_until(session: Session, conversation_id: str) -> Optional[float]:
 
 def shopper_view(lines: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
     """The transcript as the shopper may see it: no anger scores or internal details."""
-    keep = ("from", "text", "at", "agent_name", "buttons", "event", "attachments")
+    keep = ("from", "text", "at", "agent_name", "buttons", "event", "attachments", "message_id")
     return [{key: line[key] for key in keep if line.get(key) not in (None, [])} for line in lines]

@@ -20,8 +20,9 @@ from bot.trainer.paths import TrainingPaths
 
 __all__ = ["create_app", "SECURITY_HEADERS"]
 STATIC = Path(__file__).parent / "static"
-# Large enough for a chat-log import in the workbench; JSON bodies have their own, smaller limit.
-CLIENT_MAX_SIZE = 9 * 1024 * 1024
+# Large enough for a chat-log import in the workbench and a shopper's 10 MB photo; JSON bodies have their
+# own, smaller limit.
+CLIENT_MAX_SIZE = 11 * 1024 * 1024
 
 
 def _utcnow() -> datetime:

@@ -184,9 +184,7 @@ async def upload_attachment(request: web.Request):
                              status=201, headers=_write_cors(request))
 
 
-# The raw photo body needs the route guard's "image" body kind (bot/desk/routing.py BODY_KINDS).
-if "image" in BODY_KINDS:
-    routes.add("POST", "/chat/{session_id}/attachments", upload_attachment, roles=EVERYONE, body="image")
+routes.add("POST", "/chat/{session_id}/attachments", upload_attachment, roles=EVERYONE, body="image")
 
 
 @routes.get("/chat/{session_id}/attachments/{attachment_id}", roles=EVERYONE)

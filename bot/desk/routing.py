@@ -33,7 +33,10 @@ COOKIE = "desk_session"
 # What a write may carry: JSON (the API), an HTML form (the shop's pages) or a file upload.
 BODY_KINDS = {"json": ("application/json",),
               "form": ("application/x-www-form-urlencoded", "multipart/form-data"),
-              "multipart": ("multipart/form-data",)}
+              "multipart": ("multipart/form-data",),
+              # A shopper's photo sent as the raw body (bot/desk/chat_routes.py decodes and re-encodes it).
+              "image": ("image/jpeg", "image/png", "image/webp", "image/heic", "image/heif")}
+ONLY_PHOTOS = "Only photos (JPEG, PNG, WebP or HEIC) can be sent."
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -159,6 +162,8 @@ async def _check_body(request: web.Request, declaration: Declaration) -> Optiona
         return None
     accepted = BODY_KINDS[declaration.body]
     if request.content_type not in accepted:
+        if declaration.body == "image":
+            return error(415, ONLY_PHOTOS)  # read by shoppers, in the chat widget
         return error(400, f"send the body as {' or '.join(accepted)}")
     if declaration.body != "json":
         return None  # forms and uploads are read by their handlers

@@ -10,10 +10,11 @@ from bot.settings import PROJECT_ROOT
 
 # Used by the Rasa server (config.yml, credentials.yml, endpoints.yml) and by the application alike.
 SHARED = ["bot.settings", "bot.environments", "bot.handoff.decision", "bot.handoff.anger", "bot.chat.limits",
-          "bot.chat.session_ids", "bot.readiness", "bot.database_urls"]
+          "bot.chat.session_ids", "bot.readiness", "bot.database_urls", "bot.chat.events", "bot.chat.acknowledgement",
+          "bot.chat.language"]
 # What the Rasa environment loads of ours.
 RASA_SIDE = ["bot.rasa_server", "bot.chat.channels", "bot.tracker_store", "bot.handoff.policy",
-             "bot.nlu.anger_component", "bot.nlu.linear_intent_classifier",
+             "bot.nlu.anger_component", "bot.nlu.linear_intent_classifier", "bot.nlu.language_component",
              # started there by the application's commands, benchmarks and tests
              "bot.nlu_eval", "bench.components", "tests.rasa.tracker_writer"]
 # What runs in the application environment only.

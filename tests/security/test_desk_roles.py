@@ -29,6 +29,12 @@ EXPECTED = {
     ("GET", "/static/widget/socket.io.min.js"): ANYONE,
     ("GET", "/chat/{session_id}/status"): ANYONE,
     ("GET", "/chat/{session_id}/history"): ANYONE,
+    ("OPTIONS", "/chat/{session_id}/attachments"): ANYONE,
+    ("POST", "/chat/{session_id}/attachments"): ANYONE,
+    ("GET", "/chat/{session_id}/attachments/{attachment_id}"): ANYONE,
+    ("OPTIONS", "/chat/{session_id}/offline-message"): ANYONE,
+    ("POST", "/chat/{session_id}/offline-message"): ANYONE,
+    ("GET", "/api/attachments/{attachment_id}"): STAFF,
     ("GET", "/health"): ANYONE,
     ("GET", "/health/live"): ANYONE,
     ("GET", "/health/ready"): ANYONE,
@@ -94,7 +100,7 @@ def test_the_app_has_exactly_these_routes(desk):
 
 def concrete(path: str, ticket_id: int) -> str:
     values = {"sku": "TS-JKT-001", "session_id": "web-" + "b" * 32, "ticket_id": str(ticket_id),
-              "reference": "c" * 24, "folder": "20260101-000000-model", "name": "test_set_confusion.png"}
+              "reference": "c" * 24, "attachment_id": "d" * 24, "folder": "20260101-000000-model", "name": "test_set_confusion.png"}
     if path == "/static/{path}":
         return "/static/desk.css"
     return re.sub(r"\{(\w+)\}", lambda match: values[match.group(1)], path)

@@ -181,3 +181,12 @@ test("the list follows new messages only when the shopper is at the bottom", () 
   assert.equal(core.isAtBottom(590, 400, 1000), true);
   assert.equal(core.isAtBottom(0, 400, 1000), false);
 });
+
+test("a read-back acknowledgement marks the message it answers and shows as the team's notice", () => {
+  const merged = core.mergeHistory([
+    {from: "shopper", text: "anyone there?", at: 1, message_id: "m1aaaaaaaa"},
+    {from: "bot", event: "passed_on", text: "Thanks, I've passed this on to the team", at: 2, message_id: "m1aaaaaaaa"}], [], []);
+  assert.equal(merged[0].passedOn, true);
+  assert.equal(merged[1].from, "system");
+  assert.deepEqual(core.marks(merged, null), ["passed_on", null]);
+});

@@ -267,6 +267,13 @@
       }
       return message;
     });
+    // An acknowledgement read back is the team's notice (a system line) and marks the message it answers.
+    server.forEach(function (message, index) {
+      if (message.event !== "passed_on") return;
+      message.from = "system";
+      var answered = (serverLines[index] || {}).message_id;
+      server.forEach(function (m) { if (answered && m.from === "shopper" && m.id === answered) m.passedOn = true; });
+    });
     var tail = server.slice(-LIVE_OVERLAP);
     var live = (arrivedWhileSyncing || []).filter(function (m) {
       return m.from !== "shopper" && !tail.some(function (s) { return sameMessage(s, m); });

@@ -162,7 +162,7 @@
     var offlineEmail = el("input", {id: "sfc-offline-email", type: "email", autocomplete: "email", maxlength: "254"});
     var offlineText = el("textarea", {id: "sfc-offline-text", rows: "3", maxlength: String(core.MAX_MESSAGE)});
     var offlineHelp = el("p", {className: "form-help", role: "alert"});
-    var offlineForm = el("form", {className: "offline-form", hidden: "", "aria-labelledby": "sfc-offline-title"}, [
+    var offlineForm = el("form", {className: "offline-form", hidden: "", novalidate: "", "aria-labelledby": "sfc-offline-title"}, [
       el("h3", {id: "sfc-offline-title", text: t.offlineTitle}),
       el("p", {className: "form-intro", text: t.offlineIntro}),
       el("label", {"for": "sfc-offline-email", text: t.email}), offlineEmail,
