@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from bot.chat.acknowledgement import PASSED_ON_TEXT
 from bot.chat.limits import NOT_TEXT_REPLY
 from bot.db import Order, OrderStatus
 from bot.settings import PROJECT_ROOT
@@ -148,7 +149,7 @@ class RasaLog:
             return log.read()
 
 
-def test_a_null_init_payload_does_not_break_the_conversation(servers, bundle, shopper, screens):
+def test_rasa_webchat_with_a_null_init_payload_keeps_answering(servers, bundle, shopper, screens):
     rasa_log = RasaLog(servers)
     chat = open_shop_page(shopper, servers, bundle, {"initPayload": None, "customData": {"language": "en"}})
     screens.take(shopper, "shop-page")
@@ -165,7 +166,7 @@ def test_a_null_init_payload_does_not_break_the_conversation(servers, bundle, sh
     assert shopper.errors == []
 
 
-def test_the_product_in_custom_data_answers_this(servers, kb, bundle, shopper, screens):
+def test_rasa_webchat_page_product_in_custom_data(servers, kb, bundle, shopper, screens):
     jacket = kb.products["TS-JKT-001"]
     days = kb.return_window_days(jacket.category)
     chat = open_shop_page(shopper, servers, bundle, {"initPayload": "/greet",
@@ -177,16 +178,19 @@ def test_the_product_in_custom_data_answers_this(servers, kb, bundle, shopper, s
     assert shopper.errors == []
 
 
-def test_handoff_to_an_agent_and_back(servers, bundle, shopper, agent_page, agent_account, screens):
+def test_rasa_webchat_handoff_to_an_agent_and_back(servers, bundle, shopper, agent_page, agent_account, screens):
     chat = open_shop_page(shopper, servers, bundle, {"initPayload": None, "customData": {}})
     chat.open()
     chat.say("I want to talk to a person")
     chat.bot_message(re.compile(r"connecting you with a person from our team; you're number \d+ in the queue"))
     screens.take(shopper, "handed-off")
+    # While nobody has joined, Rasa stays silent; a text client is told its message was passed on.
+    chat.say("It's the order I placed last week")
+    chat.bot_message(PASSED_ON_TEXT)
     ticket_id = ticket_of(servers, chat.session_id())
 
     agent_opens(agent_page, servers, agent_account, ticket_id, screens)
-    expect(agent_page.locator("#transcript")).to_contain_text("talk to a person")
+    expect(agent_page.locator("#transcript")).to_contain_text("the order I placed last week")
     agent_page.click("#claim")
     expect(agent_page.locator("#reply-box")).to_be_visible()
     chat.bot_message("Alex from our team has joined the chat.")
@@ -206,7 +210,7 @@ def test_handoff_to_an_agent_and_back(servers, bundle, shopper, agent_page, agen
     assert shopper.errors == []
 
 
-def test_a_reload_keeps_the_conversation(servers, bundle, shopper, screens):
+def test_rasa_webchat_reload_keeps_the_conversation(servers, bundle, shopper, screens):
     number = in_database(servers, lambda s: s.execute(
         select(Order.number).where(Order.status == OrderStatus.in_transit).order_by(Order.number)).scalars().first())
     config = {"initPayload": None, "customData": {}}
