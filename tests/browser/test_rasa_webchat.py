@@ -149,7 +149,7 @@ class RasaLog:
             return log.read()
 
 
-def test_rasa_webchat_with_a_null_init_payload_keeps_answering(servers, bundle, shopper, screens):
+def test_rasa_webchat_with_a_null_init_payload_keeps_answering(bundle, servers, shopper, screens):
     rasa_log = RasaLog(servers)
     chat = open_shop_page(shopper, servers, bundle, {"initPayload": None, "customData": {"language": "en"}})
     screens.take(shopper, "shop-page")
@@ -166,7 +166,7 @@ def test_rasa_webchat_with_a_null_init_payload_keeps_answering(servers, bundle, 
     assert shopper.errors == []
 
 
-def test_rasa_webchat_page_product_in_custom_data(servers, kb, bundle, shopper, screens):
+def test_rasa_webchat_page_product_in_custom_data(bundle, servers, kb, shopper, screens):
     jacket = kb.products["TS-JKT-001"]
     days = kb.return_window_days(jacket.category)
     chat = open_shop_page(shopper, servers, bundle, {"initPayload": "/greet",
@@ -178,7 +178,7 @@ def test_rasa_webchat_page_product_in_custom_data(servers, kb, bundle, shopper, 
     assert shopper.errors == []
 
 
-def test_rasa_webchat_handoff_to_an_agent_and_back(servers, bundle, shopper, agent_page, agent_account, screens):
+def test_rasa_webchat_handoff_to_an_agent_and_back(bundle, servers, shopper, agent_page, agent_account, screens):
     chat = open_shop_page(shopper, servers, bundle, {"initPayload": None, "customData": {}})
     chat.open()
     chat.say("I want to talk to a person")
@@ -210,7 +210,7 @@ def test_rasa_webchat_handoff_to_an_agent_and_back(servers, bundle, shopper, age
     assert shopper.errors == []
 
 
-def test_rasa_webchat_reload_keeps_the_conversation(servers, bundle, shopper, screens):
+def test_rasa_webchat_reload_keeps_the_conversation(bundle, servers, shopper, screens):
     number = in_database(servers, lambda s: s.execute(
         select(Order.number).where(Order.status == OrderStatus.in_transit).order_by(Order.number)).scalars().first())
     config = {"initPayload": None, "customData": {}}
