@@ -7,6 +7,7 @@ routing, nothing is added to the desk) because the socket.io channel accepts onl
 and by default that is the desk's."""
 import json
 import re
+import secrets
 
 import pytest
 from playwright.sync_api import expect
@@ -18,6 +19,7 @@ from bot.db import Order, OrderStatus
 from bot.settings import PROJECT_ROOT
 from tests.browser.conftest import _page
 from tests.browser.test_journeys import agent_opens, in_database, ticket_of
+from tests.integration.servers import CLIENT_HEADER
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -46,8 +48,15 @@ def bundle() -> str:
 
 @pytest.fixture(params=list(SIZES))
 def shopper(browser, request):
-    """The shopper's browser at a desktop or a phone size (overrides the desktop-only `shopper`)."""
-    yield from _page(browser, request, "shopper", viewport=SIZES[request.param], locale="en-US")
+    """The shopper's browser at a desktop or a phone size (overrides the desktop-only `shopper`), from a
+    network address of its own: the assistant's limits (tickets per hour, messages per second) count per
+    address, and the other browser tests open tickets from the same machine."""
+    options = {"viewport": SIZES[request.param], "locale": "en-US",
+               "extra_http_headers": {CLIENT_HEADER: f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}."
+                                                     f"{secrets.randbelow(250) + 1}"}}
+    if request.param == "phone":
+        options.update(is_mobile=True, has_touch=True, device_scale_factor=2)
+    yield from _page(browser, request, "shopper", **options)
 
 
 def shop_page(servers, config: dict) -> str:
