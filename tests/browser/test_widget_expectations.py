@@ -166,6 +166,7 @@ def test_messages_while_waiting_are_passed_on_then_seen(servers, browser, reques
     chat.open()
     hand_off(chat)
     chat.say("My parcel arrived with a torn box, is anyone there?")
+    expect(chat.message("shopper", HANDOFF).locator(".delivery")).to_have_count(0)
     mine = chat.message("shopper", "torn box")
     expect(mine.locator(".delivery")).to_have_text(re.compile("Passed on to the team"), timeout=15_000)
     chat.message("system", re.compile("passed (this|that|it) on", re.I))
@@ -412,7 +413,10 @@ def test_out_of_hours_the_offline_form_becomes_a_ticket(closed_servers, browser,
     chat.say(HANDOFF)
     expect(chat.banner).to_contain_text("Our team is offline", timeout=30_000)
     offline = chat.locator(".offline-form")
+    expect(offline).to_be_hidden()
+    chat.locator(".offline-toggle").click()
     expect(offline).to_be_visible()
+    expect(chat.locator("#sfc-offline-email")).to_be_focused()
     screens.take(page, "offline-form")
 
     chat.locator("#sfc-offline-email").fill("not an email")
@@ -425,6 +429,7 @@ def test_out_of_hours_the_offline_form_becomes_a_ticket(closed_servers, browser,
     chat.locator(".offline-send").click()
     chat.message("system", "we'll answer at ana.shopper@example.com")
     expect(offline).to_be_hidden()
+    expect(chat.locator(".offline-toggle")).to_be_hidden()
     screens.take(page, "offline-message-sent")
 
     # The hand-over opened the conversation's ticket: the message and the address join it.

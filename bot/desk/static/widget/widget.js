@@ -162,8 +162,11 @@
     var offlineEmail = el("input", {id: "sfc-offline-email", type: "email", autocomplete: "email", maxlength: "254"});
     var offlineText = el("textarea", {id: "sfc-offline-text", rows: "3", maxlength: String(core.MAX_MESSAGE)});
     var offlineHelp = el("p", {className: "form-help", role: "alert"});
-    var offlineForm = el("form", {className: "offline-form", hidden: "", novalidate: "", "aria-labelledby": "sfc-offline-title"}, [
-      el("h3", {id: "sfc-offline-title", text: t.offlineTitle}),
+    // Out of hours: a button that opens the form, so the form takes the screen only when the shopper wants it.
+    var offlineToggle = el("button", {className: "offline-toggle", type: "button", "aria-expanded": "false",
+                                      "aria-controls": "sfc-offline-form", text: t.offlineTitle});
+    var offlineForm = el("form", {id: "sfc-offline-form", className: "offline-form", hidden: "", novalidate: "",
+                                  "aria-label": t.offlineTitle}, [
       el("p", {className: "form-intro", text: t.offlineIntro}),
       el("label", {"for": "sfc-offline-email", text: t.email}), offlineEmail,
       el("label", {"for": "sfc-offline-text", text: t.message}), offlineText,
@@ -176,9 +179,8 @@
     var inputHelp = el("p", {id: "sfc-input-help", className: "input-help", "aria-live": "polite"});
     var fileInput = el("input", {type: "file", className: "sr-only", tabindex: "-1", "aria-hidden": "true",
                                  accept: core.PHOTO_TYPES.join(",") + ",.heic,.heif"});
-    var attachButton = el("button", {className: "attach", type: "button", "aria-label": t.attach, title: t.attach}, [
-      el("span", {"aria-hidden": "true", text: "\uD83D\uDCF7"})
-    ]);
+    var attachButton = el("button", {className: "attach", type: "button", "aria-label": t.attach, title: t.attach},
+                          [cameraIcon()]);
     var sendButton = el("button", {className: "send", type: "submit", text: t.send});
     var form = el("form", {className: "composer"}, [
       el("label", {className: "sr-only", "for": "sfc-input", text: t.inputLabel}), attachButton, fileInput, input, sendButton
@@ -187,7 +189,8 @@
     var panel = el("section", {id: "sfc-panel", className: "panel", role: "dialog", "aria-labelledby": titleId,
                                hidden: ""}, [
       el("header", {className: "panel-header"}, [el("h2", {id: titleId, text: config.title}), closeButton]),
-      banner, connection, logArea, typing, offlineForm, form, inputHelp, announcer
+      banner, connection, logArea, typing, el("div", {className: "offline"}, [offlineToggle, offlineForm]), form,
+      inputHelp, announcer
     ]);
 
     var stylesheet = el("link", {rel: "stylesheet", href: assetBase + "widget.css"});
@@ -195,6 +198,22 @@
     root.appendChild(launcher);
     root.appendChild(panel);
     document.body.appendChild(host);
+
+    function cameraIcon() {
+      var ns = "http://www.w3.org/2000/svg";
+      var svg = document.createElementNS(ns, "svg");
+      svg.setAttribute("viewBox", "0 0 24 24");
+      svg.setAttribute("width", "22");
+      svg.setAttribute("height", "22");
+      svg.setAttribute("aria-hidden", "true");
+      svg.setAttribute("focusable", "false");
+      var path = document.createElementNS(ns, "path");
+      path.setAttribute("fill", "currentColor");
+      path.setAttribute("d", "M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9zm3 " +
+                        "5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z");
+      svg.appendChild(path);
+      return svg;
+    }
 
     function applyColors(target, colors) {
       var primary = validColor(colors.primary) || "#1f4e3d";
@@ -398,9 +417,21 @@
 
     function renderOfflineForm() {
       var wanted = state.handoff.status === "offline" && !state.offlineSent;
-      if (offlineForm.hidden === !wanted) return;
-      offlineForm.hidden = !wanted;
+      offlineToggle.hidden = !wanted;
+      if (!wanted) showOfflineForm(false);
     }
+
+    function showOfflineForm(open) {
+      offlineForm.hidden = !open;
+      offlineToggle.setAttribute("aria-expanded", String(open));
+      offlineToggle.classList.toggle("open", open);
+    }
+
+    offlineToggle.addEventListener("click", function () {
+      var open = offlineForm.hidden;
+      showOfflineForm(open);
+      if (open) offlineEmail.focus();
+    });
 
     function announce(message) {
       var name = senderName(message);
@@ -599,7 +630,8 @@
         function (error) {
           inFlight = null;
           next.status = error ? "failed" : "sent";
-          if (!error && (next.whileWaiting || core.isWaiting(state.handoff))) next.passedOn = true;
+          // Only what was written while waiting: the message that asked for a person was answered by the bot.
+          if (!error && next.whileWaiting) next.passedOn = true;
           typing.hidden = true;
           render();
           flush();
