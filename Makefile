@@ -14,7 +14,7 @@ PYTHON310 ?= $(shell scripts/find-python.sh 3.10)
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: help install run train evaluate bench bench-smoke test test-fast test-browser seed check-kb audit lock clean chromium
+.PHONY: help install run train evaluate bench bench-smoke widget-size test test-fast test-browser seed check-kb audit lock clean chromium
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -68,6 +68,9 @@ evaluate: train ## evaluate the model: test set and labelled messages; report in
 
 bench: train ## benchmark ours against the stock Rasa setup (about 10 minutes); report in bench/results/
 	$(PY) -m bench.run
+
+widget-size: install ## the chat widget's size on a shop's page, minified and gzipped (budget 30 KB)
+	node bench/widget_size.js
 
 bench-smoke: train ## seconds of every benchmark stage: checks the harness, never a timing
 	$(PY) -m bench.run --smoke
