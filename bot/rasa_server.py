@@ -130,8 +130,27 @@ def answer_only_our_pings() -> None:
     AsyncSocket.receive = receive
 
 
+class ClosedWebsocketNoise:
+    """python-engineio's Sanic handler serves a websocket inside an ordinary route and returns nothing once
+    the socket closes; Sanic 21 logs that as an error with a traceback (sanic-org/sanic#2572), one for
+    every chat a shopper leaves. Only that record is dropped: every other error is still logged."""
+
+    def filter(self, record) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        closed_socket = (type(error).__name__ == "ServerError" and "Invalid response type None" in str(error)
+                         and "transport=websocket" in record.getMessage())
+        return not closed_socket
+
+
+def quiet_closed_websockets() -> None:
+    import logging
+
+    logging.getLogger("sanic.error").addFilter(ClosedWebsocketNoise())
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    os.umask(0o077)  # the tracker store's SQLite file and the logs are nobody else's to read
+    os.umask(0o077)
+    quiet_closed_websockets()  # the tracker store's SQLite file and the logs are nobody else's to read
     keep_one_action_response_validator()
     apologise_when_actions_fail()
     surface_tracker_store_errors()

@@ -10,7 +10,8 @@ applied to every shopper message before Rasa reads it.
 - When Rasa fails to take a message in (the tracker store cannot be written, say), the shopper is told
   and the failure logged, instead of silence.
 - Page context and identity come in `metadata`, or from rasa-webchat 1.x in `customData` (its names
-  normalised to ours, bot/chat/limits.client_metadata). null and "" are empty text.
+  normalised to ours, bot/chat/limits.client_metadata). null and "" are empty text: on socket.io nothing to
+  answer (acknowledged, not passed to Rasa), on REST a poll (below).
 - A message whose `message_id` the conversation already holds is not processed again (a client resending
   after a lost connection); the socket.io acknowledgement still answers, so the client stops resending.
 - A message written while the shopper waits for a person is acknowledged ("passed on", once per waiting
@@ -345,7 +346,12 @@ class ShopSocketIOInput(SocketIOInput):
             else:
                 sender_id = sid
             metadata = client_metadata(_json_object(data.get(self.metadata_key)), _json_object(data.get("customData")))
-            outcome = await admit(on_new_message, text=data.get("message"), sender_id=sender_id, metadata=metadata,
+            text = data.get("message")
+            if text is None or (isinstance(text, str) and not text.strip()):
+                # Nothing to answer (rasa-webchat's `initPayload: null` sends one when the chat opens): an
+                # answer would be the assistant saying it did not understand, unprompted.
+                return {"status": "empty", MESSAGE_ID_KEY: metadata.get(MESSAGE_ID_KEY)}
+            outcome = await admit(on_new_message, text=text, sender_id=sender_id, metadata=metadata,
                                   client=clients.get(sid, "unknown"),
                                   output_channel=SocketIOOutput(sio, self.bot_message_evt), input_channel=self.name())
             # The socket.io acknowledgement (when the client asks for one): the message is stored, or was

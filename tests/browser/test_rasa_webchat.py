@@ -167,8 +167,10 @@ def test_rasa_webchat_with_a_null_init_payload_keeps_answering(bundle, servers, 
     chat.say("how much is express shipping to canada")
     chat.bot_message("Express shipping to Canada")
     screens.take(shopper, "answered")
-    # Whatever the assistant made of the empty message, it was not refused and nothing failed.
+    # The empty message is nothing to answer: no unprompted "I'm not sure I understood", nothing refused.
     chat.assert_every_message_is_text()
+    expect(shopper.locator(".rw-message .rw-response").filter(has_text="not sure I understood")).to_have_count(0)
+    expect(shopper.locator(".rw-message .rw-response")).to_have_count(1)
     assert chat.session_id().startswith("web-")
     errors = [line for line in rasa_log.since_start().splitlines() if RASA_ERRORS.search(line)]
     assert errors == [], "the Rasa server failed on this conversation:\n" + "\n".join(errors)

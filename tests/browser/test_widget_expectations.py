@@ -81,7 +81,7 @@ def fill_the_log(chat):
 
 def hand_off(chat):
     chat.say(HANDOFF)
-    expect(chat.banner).to_contain_text(re.compile(r"You're number \d+ in the queue"), timeout=30_000)
+    expect(chat.banner).to_contain_text(re.compile(r"You're (number \d+|next) in the queue"), timeout=30_000)
 
 
 # -- defect 1: a return visit opens at the latest message and follows new ones ----------------------
@@ -358,7 +358,7 @@ def test_a_message_whose_acknowledgement_was_lost_is_delivered_once(servers, bro
     chat.say("how much is express shipping to the UK?")
     chat.bot_message(re.compile(r"Express shipping to (the )?(UK|United Kingdom)"))
     assert dropped["acks"] >= 1
-    expect(chat.message("shopper", "to the UK?").locator(".delivery")).to_have_text("Sending")
+    expect(chat.message("shopper", "to the UK?").locator(".delivery")).to_have_text(re.compile("^Sending"))
 
     page.reload()  # the message was still "on its way": it goes again with the same key
     dropped["drop"] = False
@@ -427,7 +427,7 @@ def test_out_of_hours_the_offline_form_becomes_a_ticket(closed_servers, browser,
 
     chat.locator("#sfc-offline-email").fill("ana.shopper@example.com")
     chat.locator(".offline-send").click()
-    chat.message("system", "we'll answer at ana.shopper@example.com")
+    chat.message("system", "we'll reply to ana.shopper@example.com")
     expect(offline).to_be_hidden()
     expect(chat.locator(".offline-toggle")).to_be_hidden()
     screens.take(page, "offline-message-sent")

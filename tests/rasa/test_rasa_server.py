@@ -58,3 +58,29 @@ def test_unasked_pongs_start_nothing_and_an_answer_starts_the_next_heartbeat(pon
     assert asyncio.run(heartbeat_tasks(50, ping_waiting=False)) == 0
     assert asyncio.run(heartbeat_tasks(1, ping_waiting=True)) == 1
     assert asyncio.run(heartbeat_tasks(50, ping_waiting=True)) == 1  # one answer; the rest unasked
+
+
+def _error_record(error: Exception, uri: str):
+    import logging
+    import sys
+
+    try:
+        raise error
+    except Exception:
+        return logging.LogRecord("sanic.error", logging.ERROR, __file__, 1,
+                                 "Exception occurred while handling uri: %s", (uri,), sys.exc_info())
+
+
+def test_a_closed_websocket_is_not_logged_as_an_error_and_everything_else_is():
+    from sanic.exceptions import ServerError
+
+    from bot.rasa_server import ClosedWebsocketNoise
+
+    noise = ClosedWebsocketNoise()
+    closed = "'ws://127.0.0.1:5005/socket.io/?EIO=4&transport=websocket&sid=abc'"
+    assert noise.filter(_error_record(ServerError("Invalid response type None (need HTTPResponse)"), closed)) is False
+    # The same error elsewhere, and any other error on the socket, still reach the log.
+    assert noise.filter(_error_record(ServerError("Invalid response type None (need HTTPResponse)"),
+                                      "'http://127.0.0.1:5005/webhooks/rest/webhook'")) is True
+    assert noise.filter(_error_record(ValueError("boom"), closed)) is True
+    assert noise.filter(_error_record(ServerError("Invalid response type 'x'"), closed)) is True

@@ -190,3 +190,11 @@ test("a read-back acknowledgement marks the message it answers and shows as the 
   assert.equal(merged[1].from, "system");
   assert.deepEqual(core.marks(merged, null), ["passed_on", null]);
 });
+
+test("what only this browser holds stays through a read-back, in time order", () => {
+  const local = [{from: "shopper", text: "the belt is missing", status: "sent", local: true, at: 15},
+                 {from: "system", text: "Thanks! Your message has reached our team", local: true, at: 15.1}];
+  const server = [{from: "bot", text: "offline", at: 10}, {from: "shopper", text: "later", at: 20, message_id: "m1aaaaaaaa"}];
+  assert.deepEqual(core.mergeHistory(server, local, []).map((m) => m.text),
+                   ["offline", "the belt is missing", "Thanks! Your message has reached our team", "later"]);
+});

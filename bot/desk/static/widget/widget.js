@@ -34,6 +34,11 @@
 
   function main(core) {
     var ACK_TIMEOUT_MS = 30000;
+    var CAMERA_ICON = "M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9zm3 " +
+                      "5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z";
+    var CHAT_ICON = "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6a1.25 1.25 0 1 0 " +
+                    "0 2.5A1.25 1.25 0 0 0 7 9zm5 0a1.25 1.25 0 1 0 0 2.5A1.25 1.25 0 0 0 12 9zm5 0a1.25 1.25 0 1 0 0 2.5A1.25 " +
+                    "1.25 0 0 0 17 9z";
     var STATUS_POLL_MS = 4000;
     var CACHE_LIMIT = 200;
     // Wide enough that the page keeps a readable column beside the docked chat.
@@ -142,7 +147,7 @@
 
     var launcher = el("button", {className: "launcher", type: "button", "aria-expanded": "false",
                                  "aria-controls": "sfc-panel", "aria-label": t.open + ": " + config.title}, [
-      el("span", {className: "launcher-icon", "aria-hidden": "true", text: "\uD83D\uDCAC"}),
+      el("span", {className: "launcher-icon"}, [icon(CHAT_ICON)]),
       el("span", {className: "launcher-text", text: t.open}),
       el("span", {className: "unread", hidden: "", "aria-hidden": "true"})
     ]);
@@ -159,9 +164,11 @@
     ]);
     var announcer = el("div", {className: "sr-only", "aria-live": "polite", "aria-atomic": "false"});
 
-    var offlineEmail = el("input", {id: "sfc-offline-email", type: "email", autocomplete: "email", maxlength: "254"});
-    var offlineText = el("textarea", {id: "sfc-offline-text", rows: "3", maxlength: String(core.MAX_MESSAGE)});
-    var offlineHelp = el("p", {className: "form-help", role: "alert"});
+    var offlineEmail = el("input", {id: "sfc-offline-email", type: "email", autocomplete: "email", maxlength: "254",
+                                    "aria-describedby": "sfc-offline-help"});
+    var offlineText = el("textarea", {id: "sfc-offline-text", rows: "3", maxlength: String(core.MAX_MESSAGE),
+                                      "aria-describedby": "sfc-offline-help"});
+    var offlineHelp = el("p", {id: "sfc-offline-help", className: "form-help", role: "alert"});
     // Out of hours: a button that opens the form, so the form takes the screen only when the shopper wants it.
     var offlineToggle = el("button", {className: "offline-toggle", type: "button", "aria-expanded": "false",
                                       "aria-controls": "sfc-offline-form", text: t.offlineTitle});
@@ -169,18 +176,19 @@
                                   "aria-label": t.offlineTitle}, [
       el("p", {className: "form-intro", text: t.offlineIntro}),
       el("label", {"for": "sfc-offline-email", text: t.email}), offlineEmail,
-      el("label", {"for": "sfc-offline-text", text: t.message}), offlineText,
+      el("label", {"for": "sfc-offline-text", text: t.messageForTeam}), offlineText,
       offlineHelp,
       el("button", {className: "offline-send", type: "submit", text: t.offlineSend})
     ]);
 
+    var offlineArea = el("div", {className: "offline", hidden: ""}, [offlineToggle, offlineForm]);
     var input = el("textarea", {id: "sfc-input", rows: "1", maxlength: String(core.MAX_MESSAGE), placeholder: t.placeholder,
                                 "aria-describedby": "sfc-input-help"});
     var inputHelp = el("p", {id: "sfc-input-help", className: "input-help", "aria-live": "polite"});
     var fileInput = el("input", {type: "file", className: "sr-only", tabindex: "-1", "aria-hidden": "true",
                                  accept: core.PHOTO_TYPES.join(",") + ",.heic,.heif"});
     var attachButton = el("button", {className: "attach", type: "button", "aria-label": t.attach, title: t.attach},
-                          [cameraIcon()]);
+                          [icon(CAMERA_ICON)]);
     var sendButton = el("button", {className: "send", type: "submit", text: t.send});
     var form = el("form", {className: "composer"}, [
       el("label", {className: "sr-only", "for": "sfc-input", text: t.inputLabel}), attachButton, fileInput, input, sendButton
@@ -189,17 +197,19 @@
     var panel = el("section", {id: "sfc-panel", className: "panel", role: "dialog", "aria-labelledby": titleId,
                                hidden: ""}, [
       el("header", {className: "panel-header"}, [el("h2", {id: titleId, text: config.title}), closeButton]),
-      banner, connection, logArea, typing, el("div", {className: "offline"}, [offlineToggle, offlineForm]), form,
-      inputHelp, announcer
+      banner, connection, logArea, typing, offlineArea, form,
+      inputHelp
     ]);
 
     var stylesheet = el("link", {rel: "stylesheet", href: assetBase + "widget.css"});
     root.appendChild(stylesheet);
     root.appendChild(launcher);
     root.appendChild(panel);
+    root.appendChild(announcer);  // outside the panel: replies are read out while the chat is closed too
     document.body.appendChild(host);
 
-    function cameraIcon() {
+    // Icons are drawn, so they look the same on every system (an emoji needs a font the page may lack).
+    function icon(path) {
       var ns = "http://www.w3.org/2000/svg";
       var svg = document.createElementNS(ns, "svg");
       svg.setAttribute("viewBox", "0 0 24 24");
@@ -207,11 +217,10 @@
       svg.setAttribute("height", "22");
       svg.setAttribute("aria-hidden", "true");
       svg.setAttribute("focusable", "false");
-      var path = document.createElementNS(ns, "path");
-      path.setAttribute("fill", "currentColor");
-      path.setAttribute("d", "M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9zm3 " +
-                        "5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z");
-      svg.appendChild(path);
+      var shape = document.createElementNS(ns, "path");
+      shape.setAttribute("fill", "currentColor");
+      shape.setAttribute("d", path);
+      svg.appendChild(shape);
       return svg;
     }
 
@@ -283,7 +292,7 @@
       return fragment;
     }
 
-    var timeFormat = new Intl.DateTimeFormat(config.language, {hour: "2-digit", minute: "2-digit"});
+    var timeFormat = new Intl.DateTimeFormat(config.language, {hour: "numeric", minute: "2-digit"});
 
     function senderName(message) {
       if (message.from === "shopper") return t.you;
@@ -294,7 +303,12 @@
 
     function image(src, alt) {
       var url = safeUrl(src);
-      return url ? el("img", {src: url.href, alt: alt, loading: "lazy"}) : null;
+      if (!url) return null;
+      var img = el("img", {src: url.href, alt: alt, loading: "lazy"});
+      img.addEventListener("load", function () { if (following) toBottom(); });
+      // An image that cannot be loaded leaves a link, not an empty bubble.
+      img.addEventListener("error", function () { img.replaceWith(safeLink(url.href, alt || url.href)); });
+      return img;
     }
 
     var MARK_WORDS = {seen: "seen", passed_on: "passedOn", pending: "pending", sending: "sending", failed: "failed"};
@@ -311,11 +325,17 @@
       }
       item.appendChild(meta);
       var bubble = el("div", {className: "bubble"});
-      bubble.appendChild(formatted(message.text || ""));
+      var photos = message.attachments || [];
+      // A photo sent without words needs no "Photo" above it.
+      if (!(photos.length && message.text === t.photo)) bubble.appendChild(formatted(message.text || ""));
       if (message.image) bubble.appendChild(image(message.image, ""));
-      (message.attachments || []).forEach(function (attachment) {
-        bubble.appendChild(image(attachment.url, t.photo));
+      photos.forEach(function (attachment) {
+        var url = safeUrl(attachment.url);
+        if (!url) return;
+        bubble.appendChild(el("a", {className: "photo", href: url.href, target: "_blank", rel: "noopener noreferrer",
+                                    "aria-label": t.openPhoto}, [image(url.href, t.photo)]));
       });
+      if (photos.length) bubble.classList.add("with-photo");
       item.appendChild(bubble);
       if (mark) {
         var status = el("p", {className: "delivery " + mark.replace("_", "-")});
@@ -357,7 +377,8 @@
     }
 
     function showPill() {
-      pill.textContent = t.newMessages + (missed > 1 ? " (" + missed + ")" : "") + " \u2193";
+      pill.replaceChildren(document.createTextNode(t.newMessages + (missed > 1 ? " (" + missed + ")" : "")),
+                           el("span", {"aria-hidden": "true", text: " \u2193"}));
       pill.hidden = missed === 0;
     }
 
@@ -379,18 +400,37 @@
     }
     stylesheet.addEventListener("load", function () { if (following) toBottom(); });
 
+    // What is drawn, per message: a message is drawn anew only when what it shows changed, so the rest of
+    // the list (and the focus on a quick reply, and a screen reader's place) is left alone.
+    var drawn = [];
+    var welcomeMessage = welcome();
+
+    function drawingKey(message, mark, buttons) {
+      return JSON.stringify([message.from, message.text, message.status, Math.round((message.at || 0) - clockSkew),
+                             mark, buttons, message.image, message.agent_name,
+                             (message.attachments || []).map(function (a) { return a.url; })]);
+    }
+
     function render() {
-      var shown = [welcome()].concat(state.messages);
+      var shown = [welcomeMessage].concat(state.messages);
       var marks = [null].concat(core.marks(state.messages, seenUntil));
       var lastIndex = shown.length - 1;
-      log.replaceChildren.apply(log, shown.map(function (message, index) {
+      var items = shown.map(function (message, index) {
         // Quick replies belong to the latest thing the assistant said, and only until the shopper answers.
-        var buttons = message.welcome || (index === lastIndex && message.from !== "shopper");
-        return messageItem(message, marks[index], buttons);
-      }));
-      Array.prototype.forEach.call(log.querySelectorAll("img"), function (img) {
-        img.addEventListener("load", function () { if (following) toBottom(); });
+        var buttons = message.welcome ? botIsAnswering() : index === lastIndex && message.from !== "shopper";
+        var key = drawingKey(message, marks[index], buttons);
+        var before = drawn[index];
+        if (before && before.message === message && before.key === key) return before;
+        return {message: message, key: key, node: messageItem(message, marks[index], buttons)};
       });
+      items.forEach(function (item, index) {
+        var current = log.children[index];
+        if (current === item.node) return;
+        if (current) log.replaceChild(item.node, current);
+        else log.appendChild(item.node);
+      });
+      while (log.children.length > items.length) log.removeChild(log.lastChild);
+      drawn = items;
       if (following) toBottom();
       renderBanner();
       renderOfflineForm();
@@ -400,17 +440,17 @@
     function renderBanner() {
       var handoff = state.handoff || {status: "none"};
       var text = "";
-      var place = handoff.position ? " " + say(t.place, {n: handoff.position}) : "";
+      var place = handoff.position ? " " + say(handoff.position === 1 ? t.next : t.place, {n: handoff.position}) : "";
       if (handoff.status === "waiting") {
         text = t.waiting + place;
       } else if (handoff.status === "offline") {
-        text = t.offline + place;
+        text = t.offline;  // no queue place: nobody is answering until the team is back
       } else if (handoff.status === "with_agent") {
         text = say(t.withAgent, {name: handoff.agent_name || t.team});
       } else if (handoff.status === "back") {
         text = t.back;
       }
-      banner.textContent = text;
+      if (banner.textContent !== text) banner.textContent = text;
       banner.hidden = !text;
       banner.className = "banner " + handoff.status;
     }
@@ -418,6 +458,7 @@
     function renderOfflineForm() {
       var wanted = state.handoff.status === "offline" && !state.offlineSent;
       offlineToggle.hidden = !wanted;
+      offlineArea.hidden = !wanted;
       if (!wanted) showOfflineForm(false);
     }
 
@@ -452,6 +493,7 @@
           unreadCount += 1;
           unread.textContent = say(t.unread, {n: unreadCount});
           unread.hidden = false;
+          launcher.setAttribute("aria-label", t.open + ": " + config.title + " (" + unread.textContent + ")");
         } else if (!following) {
           missed += 1;
         }
@@ -463,6 +505,8 @@
 
     // -- open and close; docking; keyboard ---------------------------------------------------
     var unreadCount = 0;
+    // A mouse or trackpad: the message box may take the focus; on a touch screen that raises the keyboard.
+    var finePointer = !window.matchMedia || !window.matchMedia("(pointer: coarse)").matches;
     var dockQuery = window.matchMedia ? window.matchMedia(DOCK_MEDIA) : null;
     var pageMargin = null;
 
@@ -496,11 +540,13 @@
       if (open) {
         unreadCount = 0;
         unread.hidden = true;
+        launcher.setAttribute("aria-label", t.open + ": " + config.title);
         following = true;
         missed = 0;
         showPill();
         toBottom();
-        if (focusInput) input.focus();
+        if (focusInput && finePointer) input.focus();
+        else if (focusInput) log.focus();
         start();
       }
       save();
@@ -517,7 +563,12 @@
         form.requestSubmit ? form.requestSubmit() : submit();
       }
     });
-    input.addEventListener("input", function () { setHelp(""); });
+    input.addEventListener("input", function () { setHelp(""); fitInput(); });
+
+    function fitInput() {
+      input.style.height = "auto";
+      input.style.height = Math.min(input.scrollHeight + 2, 120) + "px";
+    }
     form.addEventListener("submit", function (event) { event.preventDefault(); submit(); });
 
     function setHelp(text, isProgress) {
@@ -530,11 +581,14 @@
       if (!text) return;
       if (text.length > core.MAX_MESSAGE) { setHelp(say(t.tooLong, {n: core.MAX_MESSAGE})); return; }
       input.value = "";
+      fitInput();
       send(text, null);
     }
 
     // -- photos ------------------------------------------------------------------------------
-    attachButton.addEventListener("click", function () { fileInput.click(); });
+    var uploading = false;
+    // aria-disabled rather than disabled while a photo goes up: a disabled button would drop the focus.
+    attachButton.addEventListener("click", function () { if (!uploading) fileInput.click(); });
     fileInput.addEventListener("change", function () {
       var file = fileInput.files && fileInput.files[0];
       fileInput.value = "";
@@ -546,7 +600,8 @@
 
     function upload(file) {
       setHelp(t.uploading, true);
-      attachButton.disabled = true;
+      uploading = true;
+      attachButton.setAttribute("aria-disabled", "true");
       fetch(config.deskUrl + "/chat/" + state.sessionId + "/attachments", {
         method: "POST", body: file, credentials: "omit", headers: {"Content-Type": core.uploadType(file)}
       }).then(function (response) {
@@ -563,16 +618,24 @@
         send(caption || t.photo, null, [{id: String(body.id), url: config.deskUrl + String(body.url)}]);
       }, function (error) {
         setHelp(error && error.message && error.message.indexOf("fetch") < 0 ? error.message : t.uploadFailed);
-      }).then(function () { attachButton.disabled = false; });
+      }).then(function () {
+        uploading = false;
+        attachButton.removeAttribute("aria-disabled");
+        input.focus();
+      });
     }
 
     // -- the offline form --------------------------------------------------------------------
     offlineForm.addEventListener("submit", function (event) {
       event.preventDefault();
       var problem = core.offlineFormProblem(offlineEmail.value, offlineText.value);
+      offlineEmail.removeAttribute("aria-invalid");
+      offlineText.removeAttribute("aria-invalid");
       if (problem) {
+        var field = problem === "emailInvalid" ? offlineEmail : offlineText;
         offlineHelp.textContent = say(t[problem], {n: core.MAX_MESSAGE});
-        (problem === "emailInvalid" ? offlineEmail : offlineText).focus();
+        field.setAttribute("aria-invalid", "true");
+        field.focus();
         return;
       }
       offlineHelp.textContent = "";
@@ -583,8 +646,10 @@
       }).then(function (response) {
         if (!response.ok) throw new Error("offline message " + response.status);
         state.offlineSent = true;
+        // Kept by this browser only (the message lives in the ticket, not in the conversation).
+        add({from: "shopper", text: offlineText.value.trim(), status: "sent", local: true});
         offlineText.value = "";
-        add({from: "system", text: say(t.offlineSent, {email: email})});
+        add({from: "system", text: say(t.offlineSent, {email: email}), local: true});
         input.focus();
       }).catch(function () {
         offlineHelp.textContent = t.offlineFailed;
