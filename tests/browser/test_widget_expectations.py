@@ -184,10 +184,10 @@ def test_messages_while_waiting_are_passed_on_then_seen(servers, browser, reques
 # -- defect 3: the product named in the message wins over the page, also after a hand-back --------
 
 def test_a_product_named_in_the_message_wins_over_the_page_after_a_hand_back(servers, kb, browser, request,
-                                                                             agent_page, agent_account):
-    screens = Screens("product-named-wins")
+                                                                             agent_page, agent_account, size):
+    screens = Screens(f"product-named-wins-{size}")
     jacket = kb.products["TS-JKT-001"]
-    page = new_shopper(browser, request)
+    page = new_shopper(browser, request, size)
     page.goto(f"{servers.desk_url}/products/{jacket.sku}")
     chat = Chat(page)
     chat.open()
@@ -239,7 +239,48 @@ def test_a_german_question_gets_an_honest_german_answer(servers, browser, reques
     assert page.errors == []
 
 
+# -- defect 2: a masked email in an order reply is text as written ------------------------------
+
+def test_a_masked_email_in_an_order_reply_stays_text(servers, browser, request, size):
+    from bot.db import Order, OrderStatus
+
+    number, postcode = in_database(servers, lambda s: s.execute(
+        select(Order.number, Order.shipping_postcode).where(Order.status == OrderStatus.in_transit)
+        .order_by(Order.number.desc())).first())
+    page = new_shopper(browser, request, size)
+    page.goto(servers.desk_url + "/")
+    chat = Chat(page)
+    chat.open()
+    chat.quick_reply("Where is my order?").click()
+    chat.bot_message("What's your order number?")
+    chat.say(number)
+    chat.bot_message("email address or the delivery postcode")
+    chat.say(postcode)
+    reply = chat.bot_message(f"Order {number} is on its way")
+    expect(reply).to_contain_text(re.compile(r"Updates go to \w\*\*\*@\w\*\*\*\.\w+"))
+    assert reply.locator("strong").count() == 0
+    Screens(f"masked-email-{size}").take(page, "order-reply")
+    assert page.errors == []
+
+
 # -- defect 6: the welcome stays; the page stays readable; the size chart fits a phone ----------
+
+def test_the_welcome_and_its_quick_replies_stay_after_the_first_message(servers, browser, request, size):
+    page = new_shopper(browser, request, size)
+    page.goto(servers.desk_url + "/")
+    chat = Chat(page)
+    chat.open()
+    ask_and_wait(chat, "how much is express shipping to canada", "Express shipping to Canada")
+    welcome = chat.locator(".message.from-bot").first
+    expect(welcome).to_contain_text("Hi! I can help")
+    expect(welcome.locator(".quick-reply")).to_have_count(4)
+    log_locator(chat).evaluate("log => { log.scrollTop = 0; }")
+    Screens(f"welcome-stays-{size}").take(page, "welcome-after-the-first-answer")
+    welcome.locator(".quick-reply").filter(has_text="Shipping").click()
+    chat.message("shopper", "Shipping")
+    expect(chat.locator(".message.from-bot")).to_have_count(3, timeout=30_000)
+    assert page.errors == []
+
 
 def test_the_welcome_stays_and_the_open_chat_sits_beside_the_page(servers, kb, browser, request):
     screens = Screens("welcome-and-docking")
