@@ -23,8 +23,11 @@ MIN_FOREIGN_SHARE = 0.4
 MIN_SCRIPT_LETTERS = 2
 MIN_SCRIPT_SHARE = 0.5
 
-# Removed before reading: they are the same in every language.
-_NOISE = re.compile(r"\S+@\S+|https?://\S+|www\.\S+|\b[A-Za-z]{1,3}-?\d[\w-]*\b|\d+")
+# Removed before reading: they are the same in every language. An email address is matched from the start
+# of its run of non-space characters only (the look-behind): `\S+@\S+` tried every position of a long
+# space-less message and scanned the rest of it from each (quadratic work; 1.2 s for 20,000 characters).
+_EMAIL_NOISE = re.compile(r"(?<![^\s@])[^\s@]+@\S+")
+_NOISE = re.compile(_EMAIL_NOISE.pattern + r"|https?://\S+|www\.\S+|\b[A-Za-z]{1,3}-?\d[\w-]*\b|\d+")
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
 
 

@@ -76,3 +76,24 @@ def test_no_training_or_test_text_is_taken_for_a_foreign_language():
     texts = _english_texts()
     assert len(texts) > 500
     assert [(text, foreign_language(text)) for text in texts if foreign_language(text)] == []
+
+
+def test_an_email_is_looked_for_once_per_run_of_characters_so_long_inputs_take_linear_work():
+    """`\\S+@\\S+` tried a match at every position of a space-less message and scanned the rest of it each
+    time (quadratic). The email pattern now starts with a one-character look-behind, so inside a run of
+    non-space characters it fails at once and only a run's first character starts a scan."""
+    from bot.chat.language import _EMAIL_NOISE
+
+    assert _EMAIL_NOISE.pattern.startswith(r"(?<![^\s@])")  # the O(1) check comes before any repetition
+    run = "a" * 1999 + "@"
+    assert all(_EMAIL_NOISE.match(run, start) is None for start in range(1, len(run)))
+    assert _EMAIL_NOISE.match("aaaa@b", 1) is None and _EMAIL_NOISE.match("aaaa@b", 0).group() == "aaaa@b"
+    assert detect("a" * 2000) == detect("a1" * 1000) == detect("@" * 2000) == "en"
+
+
+def test_email_addresses_are_still_left_out_of_the_reading():
+    from bot.chat.language import _NOISE
+
+    for address in ("der.die.das@beispiel.de", "x@@y", "le+la@la.fr"):
+        assert _NOISE.sub(" ", f"meine {address} bitte").split() == ["meine", "bitte"]
+    assert foreign_language("schreiben Sie an der.die@das.de") is None  # the address does not count
