@@ -6,7 +6,8 @@ import ipaddress
 import re
 import time
 from collections import deque
-from typing import Any, Callable, Deque, Dict, Iterable, Optional, Set
+from itertools import islice
+from typing import Any, Callable, Deque, Dict, Iterable, List, Optional, Set
 
 # Longer messages are refused before NLU with a clear reply: a question to a shop's assistant fits in a
 # few sentences, and a 5 MB message once held every other shopper up for 14 seconds.
@@ -47,6 +48,15 @@ _ATTACHMENT_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
 MAX_ATTACHMENTS = 4
 # rasa-webchat 1.x sends its page data as `customData`, under its own names for some of our keys.
 _ALIASES = {"identityToken": "identity", "context": "page"}
+# What a client may send beside its text. Everything else is dropped, and so is a known key of the wrong
+# type or size: the metadata is stored with every message and read back on every turn, so a client once
+# made each message of a conversation 1 MB heavier and every shopper slower.
+# A signed identity token for a 254-character email is about 430 characters (bot/chat/identity.py).
+MAX_IDENTITY_CHARS = 1024
+MAX_DISPLAY_TEXT_CHARS = 200  # the title of a button the shopper pressed
+MAX_LANGUAGE_CHARS = 16
+MAX_PRODUCT_CHARS = 64  # the SKU of the product page the chat was opened on
+_LANGUAGE = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_LANGUAGE_CHARS}}}")
 
 
 def clean_text(value: Any) -> Optional[str]:
@@ -91,19 +101,62 @@ def as_text(message: str, allowed: Set[str]) -> str:
     return stripped
 
 
+def _text(value: Any, limit: int) -> Optional[str]:
+    return value if isinstance(value, str) and 0 < len(value) <= limit else None
+
+
+def _page(value: Any) -> Optional[Dict[str, str]]:
+    product = _text(value.get("product"), MAX_PRODUCT_CHARS) if isinstance(value, dict) else None
+    return {"product": product} if product is not None else None
+
+
+def _language(value: Any) -> Optional[str]:
+    return value if isinstance(value, str) and _LANGUAGE.fullmatch(value) else None
+
+
+def _attachments(value: Any) -> Optional[List[str]]:
+    if not isinstance(value, list):
+        return None
+    ids = list(islice((a for a in value if isinstance(a, str) and _ATTACHMENT_ID.fullmatch(a)), MAX_ATTACHMENTS))
+    return ids or None
+
+
+# The keys a client may send, each with the check that returns the value to keep (None: drop it).
+_CLIENT_KEYS: Dict[str, Callable[[Any], Any]] = {
+    "identity": lambda value: _text(value, MAX_IDENTITY_CHARS),
+    "page": _page,
+    "display_text": lambda value: _text(value, MAX_DISPLAY_TEXT_CHARS),
+    "language": _language,
+    MESSAGE_ID_KEY: lambda value: message_id({MESSAGE_ID_KEY: value}),
+    "attachments": _attachments,
+}
+
+
+def _accepted(metadata: Any) -> Dict[str, Any]:
+    """Only the known keys of `metadata`, each of the right type and size."""
+    if not isinstance(metadata, dict):
+        return {}
+    accepted = {}
+    for key, check in _CLIENT_KEYS.items():
+        value = check(metadata.get(key))
+        if value is not None:
+            accepted[key] = value
+    return accepted
+
+
 def client_metadata(metadata: Any, custom_data: Any = None) -> Dict[str, Any]:
-    """What a client sent beside its message, in our keys: `metadata` (our widget, REST clients), or,
-    when absent, rasa-webchat's `customData`, whose "identityToken" is our "identity" and whose
-    "context" is our "page". Our own key wins when a client sends both spellings."""
+    """What a client sent beside its message, in our keys and within their limits (`_CLIENT_KEYS`):
+    `metadata` (our widget, REST clients), or, when absent, rasa-webchat's `customData`, whose
+    "identityToken" is our "identity" and whose "context" is our "page". Our own key wins when a client
+    sends both spellings."""
     chosen = metadata if isinstance(metadata, dict) and metadata else custom_data
     if not isinstance(chosen, dict):
         return {}
-    result = dict(chosen)
+    result = {key: chosen.get(key) for key in _CLIENT_KEYS}
     for alias, ours in _ALIASES.items():
-        value = result.pop(alias, None)
-        if value is not None and result.get(ours) is None:
-            result[ours] = value
-    return result
+        if result.get(ours) is None:
+            result[ours] = chosen.get(alias)
+    return _accepted(result)
 
 
 def message_id(metadata: Any) -> Optional[str]:
@@ -113,19 +166,10 @@ def message_id(metadata: Any) -> Optional[str]:
 
 
 def trusted_metadata(metadata: Any, *, client: str, typed_text: Optional[str] = None) -> Dict[str, Any]:
-    """The client's metadata with what only the server may say written by the server, and the keys
-    the server relies on (message_id, attachments) kept only when well formed."""
-    clean = dict(metadata) if isinstance(metadata, dict) else {}
-    clean.pop(TYPED_TEXT_KEY, None)
-    key = message_id(clean)
-    clean.pop(MESSAGE_ID_KEY, None)
-    if key is not None:
-        clean[MESSAGE_ID_KEY] = key
-    attachments = clean.pop("attachments", None)
-    if isinstance(attachments, list):
-        ids = [a for a in attachments if isinstance(a, str) and _ATTACHMENT_ID.fullmatch(a)][:MAX_ATTACHMENTS]
-        if ids:
-            clean["attachments"] = ids
+    """What is stored with a message: the client's known keys within their limits, and what only the
+    server may say (the client's network address, the typed text of a "/..." read as words) written by
+    the server."""
+    clean = _accepted(metadata)
     clean[CLIENT_METADATA_KEY] = client
     if typed_text is not None:
         clean[TYPED_TEXT_KEY] = typed_text

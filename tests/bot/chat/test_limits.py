@@ -1,4 +1,7 @@
-from bot.chat.limits import (CLIENT_METADATA_KEY, ENTRY_PAYLOADS, MAX_MESSAGE_CHARS, TYPED_TEXT_KEY, as_text,
+import pytest
+
+from bot.chat.limits import (CLIENT_METADATA_KEY, ENTRY_PAYLOADS, MAX_DISPLAY_TEXT_CHARS, MAX_IDENTITY_CHARS,
+                             MAX_LANGUAGE_CHARS, MAX_MESSAGE_CHARS, MAX_PRODUCT_CHARS, TYPED_TEXT_KEY, as_text,
                              clean_text, is_too_long, offered_payloads, trusted_metadata)
 
 
@@ -89,3 +92,41 @@ def test_message_ids_and_attachments_are_kept_only_when_well_formed():
                                                                     "d" * 16, "e" * 16]}, client="1.2.3.4")
     assert kept["message_id"] == "m" * 8 and kept["attachments"] == ["a" * 16, "b" * 16, "c" * 16, "d" * 16]
     assert "attachments" not in trusted_metadata({"attachments": "a" * 16}, client="1.2.3.4")
+
+
+def test_only_the_known_keys_are_kept_and_each_within_its_limit():
+    from bot.chat.limits import client_metadata
+
+    token = "v1." + "p" * 400 + "." + "s" * 43
+    sent = {"identity": token, "page": {"product": "TS-JKT-001", "junk": "x" * 10_000},
+            "display_text": "Harbor Chinos", "language": "de", "message_id": "msg-00000001",
+            "attachments": ["a" * 20], "junk": "x" * 1_000_000, "nested": {"deep": ["x"] * 1000}}
+    kept = trusted_metadata(sent, client="198.51.100.7")
+    assert kept == {"identity": token, "page": {"product": "TS-JKT-001"}, "display_text": "Harbor Chinos",
+                    "language": "de", "message_id": "msg-00000001", "attachments": ["a" * 20],
+                    CLIENT_METADATA_KEY: "198.51.100.7"}
+    assert client_metadata(sent) == {k: v for k, v in kept.items() if k != CLIENT_METADATA_KEY}
+    assert client_metadata(None, {"context": {"product": "TS-JKT-001"}, "junk": "x"}) == {
+        "page": {"product": "TS-JKT-001"}}
+
+
+@pytest.mark.parametrize("key, value", [
+    ("identity", "t" * (MAX_IDENTITY_CHARS + 1)), ("identity", {"email": "a@b.c"}), ("identity", 12),
+    ("display_text", "d" * (MAX_DISPLAY_TEXT_CHARS + 1)), ("display_text", ["Harbor"]),
+    ("language", "l" * (MAX_LANGUAGE_CHARS + 1)), ("language", "de<script>"), ("language", None),
+    ("page", {"product": "p" * (MAX_PRODUCT_CHARS + 1)}), ("page", {"product": 5}), ("page", "TS-JKT-001"),
+    ("page", {"other": "TS-JKT-001"}), ("message_id", "short"), ("message_id", "m" * 65),
+    ("attachments", "a" * 20), ("attachments", [{"id": "a" * 20}]),
+])
+def test_a_known_key_of_the_wrong_type_or_size_is_dropped(key, value):
+    from bot.chat.limits import client_metadata
+
+    assert key not in trusted_metadata({key: value}, client="c")
+    assert key not in client_metadata({key: value})
+
+
+def test_what_only_the_server_writes_never_comes_from_the_client():
+    from bot.chat.limits import client_metadata
+
+    assert client_metadata({"client": "1.2.3.4", "typed_text": "/restart", "language": "en"}) == {"language": "en"}
+    assert trusted_metadata({"client": "1.2.3.4", "typed_text": "/x"}, client="c") == {CLIENT_METADATA_KEY: "c"}
