@@ -16,8 +16,15 @@ MAX_BYTES = 10 * 1024 * 1024
 # A phone photo is 12-48 megapixels; more is refused before its pixels are decoded (a small file can
 # claim a huge canvas: a "decompression bomb").
 MAX_PIXELS = 40_000_000
+# A large canvas in few bytes is a bomb in all but name: deflate packs a blank RGBA canvas at ~250 pixels
+# a byte, a real photo or screenshot of over 8 megapixels at well under 100. Refused before its pixels
+# are decoded (JPEG is left out: its decoder scales large photos down as it reads them).
+BOMB_FLOOR_PIXELS = 8_000_000
+MAX_PIXELS_PER_BYTE = 200
 LONG_SIDE = 2560
 JPEG_QUALITY = 85
+# A re-encoded PNG larger than this (a noisy photo with transparency) is kept as a JPEG on white instead.
+MAX_STORED_BYTES = 8 * 1024 * 1024
 # What Pillow calls the formats we take (pillow-heif registers "HEIF" for HEIC and HEIF files).
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
 ONLY_PHOTOS = "Only photos (JPEG, PNG, WebP or HEIC) can be sent."
@@ -71,6 +78,21 @@ def _to_srgb(image: Image.Image) -> Image.Image:
         return image
 
 
+def _looks_like_a_bomb(image: Image.Image, size: int) -> bool:
+    pixels = image.width * image.height
+    return image.format != "JPEG" and pixels > BOMB_FLOOR_PIXELS and pixels > MAX_PIXELS_PER_BYTE * size
+
+
+def _on_white(image: Image.Image) -> Image.Image:
+    """JPEG has no transparency: what was see-through becomes white, as a viewer shows it."""
+    if not _has_alpha(image):
+        return image.convert("RGB")
+    rgba = image.convert("RGBA")
+    flat = Image.new("RGB", rgba.size, (255, 255, 255))
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    return flat
+
+
 def _decode(data: bytes) -> Image.Image:
     _open_heif()
     # Pillow warns above MAX_IMAGE_PIXELS and refuses at twice that; the warning is made an error here,
@@ -86,7 +108,7 @@ def _decode(data: bytes) -> Image.Image:
             raise RefusedImage(ONLY_PHOTOS) from None
         if image.format not in ACCEPTED_FORMATS:
             raise RefusedImage(ONLY_PHOTOS)
-        if image.width * image.height > MAX_PIXELS:
+        if image.width * image.height > MAX_PIXELS or _looks_like_a_bomb(image, len(data)):
             raise RefusedImage(TOO_MANY_PIXELS)
         try:
             image.seek(0)  # an animation or a HEIC with several images: the first one only
@@ -112,13 +134,8 @@ def reencode(data: bytes) -> Photo:
         upright = image
     if keep_png:
         pixels = upright.convert("RGBA" if _has_alpha(upright) else "RGB")
-    elif _has_alpha(upright):
-        # JPEG has no transparency: what was see-through becomes white, as a viewer shows it.
-        rgba = upright.convert("RGBA")
-        pixels = Image.new("RGB", rgba.size, (255, 255, 255))
-        pixels.paste(rgba, mask=rgba.getchannel("A"))
     else:
-        pixels = upright.convert("RGB")
+        pixels = _on_white(upright)
     if "icc_profile" in upright.info:
         pixels.info["icc_profile"] = upright.info["icc_profile"]
         pixels = _to_srgb(pixels)
@@ -126,11 +143,17 @@ def reencode(data: bytes) -> Photo:
     # A new image from the bare pixels: nothing of the original's info (EXIF, XMP, ICC, comments,
     # text chunks) can reach the encoder.
     clean = Image.frombytes(pixels.mode, pixels.size, pixels.tobytes())
-    out = io.BytesIO()
     if keep_png:
-        clean.save(out, format="PNG", optimize=True)
-        content_type = "image/png"
-    else:
-        clean.save(out, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
-        content_type = "image/jpeg"
-    return Photo(out.getvalue(), content_type, clean.width, clean.height)
+        png = _encoded(clean, format="PNG", optimize=True)
+        if len(png) <= MAX_STORED_BYTES:
+            return Photo(png, "image/png", clean.width, clean.height)
+        # A noisy photo with transparency (a lossy WebP's noise) can be three times its upload as a PNG.
+        clean = _on_white(clean)
+    jpeg = _encoded(clean, format="JPEG", quality=JPEG_QUALITY, optimize=True, progressive=True)
+    return Photo(jpeg, "image/jpeg", clean.width, clean.height)
+
+
+def _encoded(image: Image.Image, **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, **options)
+    return out.getvalue()

@@ -75,6 +75,17 @@ def _origins(raw: str) -> Tuple[str, ...]:
     return tuple(dict.fromkeys(origins))
 
 
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip() or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise SettingsError(f"{name} must be at least 1, got {value}")
+    return value
+
+
 def _smtp_url(raw: str) -> str:
     raw = raw.strip()
     if raw and (urlsplit(raw).scheme not in ("smtp", "smtps", "smtp+starttls") or not urlsplit(raw).hostname):
@@ -126,6 +137,12 @@ class Settings:
     client_ip_header: str = ""
     # Files the servers keep (the photos shoppers send, under attachments/); DATA_DIR, by default var/.
     data_dir: Path = PROJECT_ROOT / "var"
+    # Photos are refused (503) while the attachments folder's disk has less free than this.
+    photo_min_free_mb: int = 1024
+    # What one address may have stored in photos within an hour, besides the counts.
+    photo_mb_per_client: int = 100
+    # The time a photo's body may take to arrive (408 after): a 10 MB photo on a slow phone line.
+    photo_upload_seconds: int = 60
 
     @property
     def attachments_dir(self) -> Path:
@@ -186,6 +203,9 @@ class Settings:
             mail_from=env.get("MAIL_FROM", "assistant@localhost"),
             client_ip_header=env.get("CLIENT_IP_HEADER", "").strip(),
             data_dir=Path(env.get("DATA_DIR") or PROJECT_ROOT / "var"),
+            photo_min_free_mb=_positive(env, "PHOTO_MIN_FREE_MB", 1024),
+            photo_mb_per_client=_positive(env, "PHOTO_MB_PER_CLIENT", 100),
+            photo_upload_seconds=_positive(env, "PHOTO_UPLOAD_SECONDS", 60),
         )
 
 

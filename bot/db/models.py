@@ -310,3 +310,31 @@ class Attachment(Base):
     created_at = Column(DateTime, nullable=False, index=True)
     # sha256 of the sender's network address, for the limit per client (never shown).
     client_key = Column(String(64), nullable=False, index=True)
+
+
+class PhotoUpload(Base):
+    """Every photo upload past the route's first checks, refused ones included: written "pending" before
+    the body is read, so that parallel uploads cannot all pass the limits (bot/desk/attachments.py),
+    then "stored" with the bytes kept, or "refused" (a refused photo still cost its decoding)."""
+
+    __tablename__ = "photo_uploads"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
+    client_key = Column(String(64), nullable=False, index=True)  # sha256 of the sender's address
+    state = Column(String(10), nullable=False)  # "pending", "stored" or "refused"
+    size = Column(Integer, nullable=False, default=0)  # bytes stored; 0 until then
+    created_at = Column(DateTime, nullable=False, index=True)
+
+
+class OfflineConfirmation(Base):
+    """A confirmation mail the offline form sent (or tried to): one per ticket, and a few per recipient a
+    day, so that the form cannot be used to mail someone over and over (bot/desk/offline_messages.py)."""
+
+    __tablename__ = "offline_confirmations"
+    __table_args__ = (UniqueConstraint("ticket_id", name="uq_offline_confirmation_ticket"),)
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False)
+    recipient_key = Column(String(64), nullable=False, index=True)  # sha256 of the address mailed
+    sent_at = Column(DateTime, nullable=False, index=True)

@@ -5,16 +5,21 @@ import asyncio
 import os
 import re
 import secrets
+import shutil
+import threading
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from bot.db.models import Attachment
+from bot.db import session_scope
+from bot.db.models import Attachment, PhotoUpload
 from bot.desk.blocking import in_thread
 from bot.handoff.queue import hashed_client
 from bot.images import Photo, reencode
@@ -34,10 +39,68 @@ PHOTO_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy":
                  "Cache-Control": "private, max-age=86400", "Access-Control-Allow-Origin": "*"}
 TOO_MANY = "You've sent a lot of photos in the last hour. Please wait a while before sending more."
 TOO_MANY_TOTAL = "Photos can't be received right now. Please try again later."
+TOO_MANY_AT_ONCE = "Please wait until your other photos have been sent: two can be sent at a time."
+NO_ROOM = "Photos can't be taken right now."
+BUSY = "Photos can't be taken right now. Please try again in a minute."
+# Uploads one address may have under way at once; more would only hold bodies of 10 MB in memory.
+IN_FLIGHT_PER_CLIENT = 2
+PENDING, STORED, REFUSED = "pending", "stored", "refused"
+# Held around each limit check and the "pending" row it writes (in-process; ours is one desk process).
+_CLAIMS = threading.Lock()
 # Decoding a large photo takes a core for a fraction of a second and up to a few hundred MB: a burst of
 # uploads queues on a pool of its own instead of taking the threads database work shares.
 DECODING_THREADS = 2
+# Photos decoding or waiting for the pool: beyond this the desk answers 503 instead of holding their bodies.
+DECODE_QUEUE = 8
 _decoding_pool: Optional[ThreadPoolExecutor] = None
+
+
+class QueueFull(RuntimeError):
+    """More photos wait for decoding than the desk lets wait."""
+
+
+class DecodeQueue:
+    """At most `limit` photos decoding or waiting for the decoding pool; beyond that QueueFull at once,
+    rather than bodies of 10 MB piling up in memory behind a slow pool. Used on the event loop only."""
+
+    def __init__(self, limit: int):
+        self.limit, self.taken = limit, 0
+
+    @contextmanager
+    def slot(self):
+        if self.taken >= self.limit:
+            raise QueueFull()
+        self.taken += 1
+        try:
+            yield
+        finally:
+            self.taken -= 1
+
+
+class InFlight:
+    """Uploads an address has under way (being received or decoded) in this process, at most `limit`.
+    Used on the event loop only."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._counts: Dict[str, int] = {}
+
+    def enter(self, key: str) -> bool:
+        if self._counts.get(key, 0) >= self.limit:
+            return False
+        self._counts[key] = self._counts.get(key, 0) + 1
+        return True
+
+    def leave(self, key: str) -> None:
+        left = self._counts.get(key, 0) - 1
+        if left > 0:
+            self._counts[key] = left
+        else:
+            self._counts.pop(key, None)
+
+
+DECODES = DecodeQueue(DECODE_QUEUE)
+UPLOADING = InFlight(IN_FLIGHT_PER_CLIENT)
 
 
 def folder_of(app: web.Application) -> Path:
@@ -57,7 +120,8 @@ async def decode(data: bytes) -> Photo:
     global _decoding_pool
     if _decoding_pool is None:
         _decoding_pool = ThreadPoolExecutor(max_workers=DECODING_THREADS, thread_name_prefix="desk-photos")
-    return await asyncio.get_running_loop().run_in_executor(_decoding_pool, reencode, data)
+    with DECODES.slot():
+        return await asyncio.get_running_loop().run_in_executor(_decoding_pool, reencode, data)
 
 
 def write_file(folder: Path, attachment_id: str, data: bytes) -> None:
@@ -75,20 +139,57 @@ def read_file(folder: Path, attachment_id: str) -> Optional[bytes]:
         return None
 
 
-def refusal(session: Session, *, conversation_id: str, client: str, now: datetime) -> Optional[str]:
-    """Why one more photo may not be taken now (for the shopper), or None."""
+def claim(session: Session, *, conversation_id: str, client: str, now: datetime,
+          bytes_per_client: int) -> Tuple[Optional[int], Optional[str]]:
+    """A "pending" upload written before the body is read, so that the next upload's check counts it:
+    (its id, None), or (None, why no more photos may be sent now, for the shopper). Run it through
+    `claim_slot`, which lets one check-and-write happen at a time."""
     since = now - WINDOW
+    client_key = hashed_client(client)
+    recent = select(func.count()).select_from(PhotoUpload).where(PhotoUpload.created_at >= since)
+    taking = PhotoUpload.state.in_((PENDING, STORED))
 
     def count(*conditions) -> int:
-        return session.execute(select(func.count()).select_from(Attachment)
-                               .where(Attachment.created_at >= since, *conditions)).scalar_one()
+        return session.execute(recent.where(*conditions)).scalar_one()
 
-    if (count(Attachment.conversation_id == conversation_id) >= PER_CONVERSATION
-            or count(Attachment.client_key == hashed_client(client)) >= PER_CLIENT):
-        return TOO_MANY
-    if count() >= PER_HOUR_TOTAL:
-        return TOO_MANY_TOTAL
-    return None
+    stored_bytes = session.execute(select(func.coalesce(func.sum(PhotoUpload.size), 0)).where(
+        PhotoUpload.created_at >= since, PhotoUpload.client_key == client_key)).scalar_one()
+    # Refused uploads count for the address (each cost a decoding), not for the conversation.
+    if (count(PhotoUpload.conversation_id == conversation_id, taking) >= PER_CONVERSATION
+            or count(PhotoUpload.client_key == client_key) >= PER_CLIENT or stored_bytes >= bytes_per_client):
+        return None, TOO_MANY
+    if count(taking) >= PER_HOUR_TOTAL:
+        return None, TOO_MANY_TOTAL
+    upload = PhotoUpload(conversation_id=conversation_id, client_key=client_key, state=PENDING, size=0,
+                         created_at=now)
+    session.add(upload)
+    session.flush()
+    return upload.id, None
+
+
+def _claim_committed(engine: Engine, **arguments) -> Tuple[Optional[int], Optional[str]]:
+    with _CLAIMS, session_scope(engine) as session:  # committed before the next claim looks
+        return claim(session, **arguments)
+
+
+async def claim_slot(engine: Engine, **arguments) -> Tuple[Optional[int], Optional[str]]:
+    return await in_thread(_claim_committed, engine, **arguments)
+
+
+def refuse(session: Session, upload_id: int) -> None:
+    """The upload was not stored; it still counts for its address."""
+    upload = session.get(PhotoUpload, upload_id)
+    if upload is not None and upload.state == PENDING:
+        upload.state = REFUSED
+
+
+def has_room(folder: Path, min_free_bytes: int) -> bool:
+    """Whether the disk the photos go to has more free than `min_free_bytes` (the folder may not exist yet:
+    its nearest existing parent is on the same disk)."""
+    place = folder
+    while not place.exists() and place.parent != place:
+        place = place.parent
+    return shutil.disk_usage(place).free >= min_free_bytes
 
 
 def _json(attachment: Attachment) -> dict:
@@ -98,7 +199,12 @@ def _json(attachment: Attachment) -> dict:
 
 
 def record(session: Session, *, attachment_id: str, conversation_id: str, photo: Photo, client: str,
-           now: datetime) -> dict:
+           now: datetime, upload_id: Optional[int] = None) -> dict:
+    """The stored photo's row; its upload (when given) is marked stored with the bytes kept."""
+    if upload_id is not None:
+        upload = session.get(PhotoUpload, upload_id)
+        if upload is not None:
+            upload.state, upload.size = STORED, len(photo.data)
     attachment = Attachment(id=attachment_id, conversation_id=conversation_id, content_type=photo.content_type,
                             size=len(photo.data), width=photo.width, height=photo.height, created_at=now,
                             client_key=hashed_client(client))

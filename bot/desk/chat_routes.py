@@ -5,13 +5,16 @@ read back (status, history), photos the shopper sends, and the offline form. Non
 Reads may come from any page (they carry no cookies and answer with "*"); writes only from the shop's
 origins (SHOP_ORIGINS) or the desk's own pages, including the preflight a cross-origin fetch with an
 image or JSON body sends first."""
+import asyncio
 import logging
 from datetime import datetime, timezone
 from typing import Dict, Optional
+from weakref import WeakKeyDictionary
 
 from aiohttp import web
 
 from bot.chat.events import transcript
+from bot.chat.limits import RateLimit
 from bot.chat.session_ids import is_widget_session
 from bot.chat.sessions import handoff_status, seen_until, shopper_view
 from bot.desk import attachments, offline_messages
@@ -30,8 +33,21 @@ IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic", "image/hei
 UNKNOWN_SESSION = "unknown chat session"
 WRONG_ORIGIN = "This page may not send to the chat."
 NO_PHOTO = "Please choose a photo to send."
+TOO_SLOW = "The photo took too long to arrive. Please try again."
+MB = 1024 * 1024
+
+# /history makes Rasa send the whole conversation: a few calls a minute are all a widget needs.
+HISTORY_PER_MINUTE = 30
 
 routes = Routes()
+# One limit per application (each test's desk starts afresh), made on first use.
+_history_limits: "WeakKeyDictionary[web.Application, RateLimit]" = WeakKeyDictionary()
+
+
+def _history_limit(app: web.Application) -> RateLimit:
+    if app not in _history_limits:
+        _history_limits[app] = RateLimit(limit=HISTORY_PER_MINUTE, window=60.0)
+    return _history_limits[app]
 
 
 def _session_id(request: web.Request) -> Optional[str]:
@@ -103,6 +119,8 @@ async def chat_history(request: web.Request):
     conversation_id = _session_id(request)
     if conversation_id is None:
         return _read_error(404, UNKNOWN_SESSION)
+    if not _history_limit(request.app).allow(client_address(request)):
+        return _read_error(429, "Too many requests for the conversation; please wait a minute.")
     try:
         tracker = await in_thread(request.app[RASA].tracker, conversation_id)
     except RasaUnavailable:
@@ -157,28 +175,57 @@ async def upload_attachment(request: web.Request):
         return _write_error(request, 413, TOO_LARGE)
     if request.content_type not in IMAGE_TYPES:
         return _write_error(request, 415, ONLY_PHOTOS)
-    client, moment = client_address(request), now(request)
-    refused = await in_session(request.app[ENGINE], attachments.refusal, conversation_id=conversation_id,
-                               client=client, now=moment)
-    if refused is not None:
+    settings, folder = get_settings(), attachments.folder_of(request.app)
+    if not await in_thread(attachments.has_room, folder, settings.photo_min_free_mb * MB):
+        logger.warning("photos refused: less than %s MB free for %s", settings.photo_min_free_mb, folder)
+        return _write_error(request, 503, attachments.NO_ROOM)
+    client = client_address(request)
+    if not attachments.UPLOADING.enter(client):
+        return _write_error(request, 429, attachments.TOO_MANY_AT_ONCE)
+    try:
+        return await _take_photo(request, conversation_id, client, folder)
+    finally:
+        attachments.UPLOADING.leave(client)
+
+
+async def _take_photo(request: web.Request, conversation_id: str, client: str, folder) -> web.Response:
+    """The upload once its slot is claimed: every way out but a stored photo marks the slot refused (it
+    still counts for the address)."""
+    engine, moment, settings = request.app[ENGINE], now(request), get_settings()
+    upload_id, refused = await attachments.claim_slot(engine, conversation_id=conversation_id, client=client,
+                                                      now=moment, bytes_per_client=settings.photo_mb_per_client * MB)
+    if upload_id is None:
         return _write_error(request, 429, refused)
-    data = await _read_photo(request)
-    if data is None:
-        return _write_error(request, 413, TOO_LARGE)
-    if not data:
-        return _write_error(request, 400, NO_PHOTO)
+    stored = False
     try:
-        photo = await attachments.decode(data)
-    except RefusedImage as refusal:
-        return _write_error(request, 415 if str(refusal) == ONLY_PHOTOS else 413, str(refusal))
-    attachment_id, folder = attachments.new_id(), attachments.folder_of(request.app)
-    await in_thread(attachments.write_file, folder, attachment_id, photo.data)
-    try:
-        await in_session(request.app[ENGINE], attachments.record, attachment_id=attachment_id,
-                         conversation_id=conversation_id, photo=photo, client=client, now=moment)
-    except Exception:
-        await in_thread((folder / attachment_id).unlink, missing_ok=True)
-        raise
+        try:
+            async with asyncio.timeout(settings.photo_upload_seconds):
+                data = await _read_photo(request)
+        except TimeoutError:
+            return _write_error(request, 408, TOO_SLOW)
+        if data is None:
+            return _write_error(request, 413, TOO_LARGE)
+        if not data:
+            return _write_error(request, 400, NO_PHOTO)
+        try:
+            photo = await attachments.decode(data)
+        except attachments.QueueFull:
+            return _write_error(request, 503, attachments.BUSY)
+        except RefusedImage as refusal:
+            return _write_error(request, 415 if str(refusal) == ONLY_PHOTOS else 413, str(refusal))
+        del data  # the body is not needed any more while the file is written
+        attachment_id = attachments.new_id()
+        await in_thread(attachments.write_file, folder, attachment_id, photo.data)
+        try:
+            await in_session(engine, attachments.record, attachment_id=attachment_id, conversation_id=conversation_id,
+                             photo=photo, client=client, now=moment, upload_id=upload_id)
+        except Exception:
+            await in_thread((folder / attachment_id).unlink, missing_ok=True)
+            raise
+        stored = True
+    finally:
+        if not stored:
+            await asyncio.shield(in_session(engine, attachments.refuse, upload_id))
     return web.json_response({"id": attachment_id, "url": attachment_url(conversation_id, attachment_id),
                               "width": photo.width, "height": photo.height, "content_type": photo.content_type},
                              status=201, headers=_write_cors(request))
