@@ -4,7 +4,8 @@ applied to every shopper message before Rasa reads it.
 - Text is cleaned (invalid Unicode, control characters) and capped; a refusal is a clear reply.
 - A typed "/intent{...}" is read as words unless the assistant offered that payload as a button in the
   conversation, so `/restart` or an injected entity cannot reset the conversation or its slots.
-- A client (network address) sending more than 30 messages in 10 seconds is asked to slow down.
+- A client (network address) sending more than 30 messages in 10 seconds is asked to slow down. Polls
+  (empty REST messages, answered 429 when over the limit) and empty socket.io messages count too.
 - The network address the channel saw is written into the metadata (`client`), overwriting what the
   client sent: the verification and handoff limits count per address across conversations.
 - When Rasa fails to take a message in (the tracker store cannot be written, say), the shopper is told
@@ -19,6 +20,8 @@ applied to every shopper message before Rasa reads it.
 - REST has no push: the desk's messages (agent, agent joined, hand-back) added since the client's previous
   call come first in the next response, and an empty message only collects them (polling). What was
   handed over is read from, and marked in, the tracker store, so any Rasa server can answer the next call.
+  They are handed over only to the address that wrote the conversation's latest shopper message (its
+  `client`): REST conversation ids are the client's to choose, and anyone may guess one.
 
 Referenced from credentials.yml by module path; the names stay "rest" and "socketio", so URLs, the
 widget and the desk's `output_channel=socketio` are unchanged.
@@ -40,7 +43,7 @@ from socketio import AsyncServer
 
 from bot.chat.acknowledgement import acknowledgement, waiting_events
 from bot.chat.events import as_custom, undelivered
-from bot.chat.limits import (MAX_MESSAGE_CHARS, MESSAGE_ID_KEY, MESSAGE_WINDOW_SECONDS, MESSAGES_PER_CLIENT,
+from bot.chat.limits import (CLIENT_METADATA_KEY, MAX_MESSAGE_CHARS, MESSAGE_ID_KEY, MESSAGE_WINDOW_SECONDS, MESSAGES_PER_CLIENT,
                              NOT_TEXT_REPLY, TOO_FAST_REPLY, TOO_LONG_REPLY, RateLimit, address_key, as_text,
                              clean_text, client_metadata, is_too_long, offered_payloads, trusted_metadata)
 from bot.chat.session_ids import is_widget_session, new_widget_session
@@ -117,13 +120,20 @@ async def _acknowledge(sender_id: Text, text: str, key: Optional[str], output_ch
         await output_channel.send_custom_json(sender_id, as_custom(message))
 
 
+def within_rate(client: str, sender_id: Text) -> bool:
+    """Count one message (polls and empty messages included: each reads the conversation) for `client`."""
+    if CLIENT_MESSAGES.allow(client):
+        return True
+    logger.warning("a client is sending more than %d messages in %.0f s; refused one for %s",
+                   MESSAGES_PER_CLIENT, MESSAGE_WINDOW_SECONDS, sender_id)
+    return False
+
+
 async def admit(on_new_message: OnNewMessage, *, text: Any, sender_id: Text, metadata: Any, client: str,
                 output_channel: OutputChannel, input_channel: Text) -> str:
     """Apply the shop's rules to one message, then hand it to Rasa (or tell the shopper why not).
     Returns TAKEN, DUPLICATE or REFUSED."""
-    if not CLIENT_MESSAGES.allow(client):
-        logger.warning("a client is sending more than %d messages in %.0f s; refused one for %s",
-                       MESSAGES_PER_CLIENT, MESSAGE_WINDOW_SECONDS, sender_id)
+    if not within_rate(client, sender_id):
         await output_channel.send_text_message(sender_id, TOO_FAST_REPLY)
         return REFUSED
     cleaned = clean_text(text)
@@ -177,21 +187,35 @@ def _is_delivery_mark(event: Dict[str, Any]) -> bool:
     return event.get("event") == "slot" and event.get("name") == REST_DELIVERED_SLOT
 
 
-async def _hand_over_pending(sender_id: Text) -> List[Dict[str, Any]]:
-    """The desk's messages since the client's previous call, marked as handed over (a poll)."""
+def _shopper_client(events: List[Dict[str, Any]], until: Optional[int] = None) -> Optional[str]:
+    """The address that wrote the latest shopper message among `events[:until]` (written by the channel)."""
+    window = events[:until] if until is not None else events
+    for event in reversed(window):
+        if event.get("event") == "user":
+            return (event.get("metadata") or {}).get(CLIENT_METADATA_KEY)
+    return None
+
+
+async def _hand_over_pending(sender_id: Text, client: str) -> List[Dict[str, Any]]:
+    """The desk's messages since the client's previous call, marked as handed over (a poll); nothing, and
+    nothing marked, for an address other than the one that wrote the conversation's latest message."""
     def decide(events):
+        if _shopper_client(events) != client:
+            return [], None
         pending = undelivered(events, is_mark=_is_delivery_mark)
         return pending, (SlotSet(REST_DELIVERED_SLOT, time.time()) if pending else None)
 
     return await _append(sender_id, decide) or []
 
 
-async def _pending_before_message(sender_id: Text) -> List[Dict[str, Any]]:
+async def _pending_before_message(sender_id: Text, client: str) -> List[Dict[str, Any]]:
     """The desk's messages stored between the client's previous call and the message just taken in:
-    the shopper's message is itself the mark, so nothing is written."""
+    the shopper's message is itself the mark, so nothing is written. Only when the same address wrote the
+    message before: the team's replies were meant for whoever wrote that one."""
     events = await _stored_events(sender_id)
     last_user = max((i for i, event in enumerate(events) if event.get("event") == "user"), default=None)
-    if last_user is None:
+    if last_user is None or _shopper_client(events, until=last_user + 1) != client \
+            or _shopper_client(events, until=last_user) != client:
         return []
     return undelivered(events, is_mark=_is_delivery_mark, until=last_user)
 
@@ -251,18 +275,20 @@ class ShopRestInput(RestInput):
             sender_id, text = body.get("sender"), body.get("message")
             if not isinstance(sender_id, str) or not SENDER_ID.fullmatch(sender_id):
                 return _json_error(400, "sender must be 1 to 128 letters, digits or _.:@+-")
+            client = client_address(request)
             if text is None or (isinstance(text, str) and not text.strip()):
                 # Nothing to say: a poll for the desk's messages; Rasa does not see it.
-                return response.json(_with_recipient(sender_id, await _hand_over_pending(sender_id)))
+                if not within_rate(client, sender_id):
+                    return _json_error(429, TOO_FAST_REPLY)
+                return response.json(_with_recipient(sender_id, await _hand_over_pending(sender_id, client)))
             collector = ShopCollectingOutputChannel()
             outcome = await admit(on_new_message, text=text, sender_id=sender_id,
                                   metadata=client_metadata(body.get("metadata"), body.get("customData")),
-                                  client=client_address(request), output_channel=collector,
-                                  input_channel=self.name())
+                                  client=client, output_channel=collector, input_channel=self.name())
             if outcome == TAKEN:
-                pending = await _pending_before_message(sender_id)
+                pending = await _pending_before_message(sender_id, client)
             else:
-                pending = await _hand_over_pending(sender_id)
+                pending = await _hand_over_pending(sender_id, client)
             return response.json(_with_recipient(sender_id, pending) + collector.messages)
 
         return webhook
@@ -346,13 +372,14 @@ class ShopSocketIOInput(SocketIOInput):
             else:
                 sender_id = sid
             metadata = client_metadata(_json_object(data.get(self.metadata_key)), _json_object(data.get("customData")))
-            text = data.get("message")
+            text, client = data.get("message"), clients.get(sid, "unknown")
             if text is None or (isinstance(text, str) and not text.strip()):
                 # Nothing to answer (rasa-webchat's `initPayload: null` sends one when the chat opens): an
-                # answer would be the assistant saying it did not understand, unprompted.
-                return {"status": "empty", MESSAGE_ID_KEY: metadata.get(MESSAGE_ID_KEY)}
+                # answer would be the assistant saying it did not understand, unprompted. Still counted.
+                status = "empty" if within_rate(client, sender_id) else REFUSED
+                return {"status": status, MESSAGE_ID_KEY: metadata.get(MESSAGE_ID_KEY)}
             outcome = await admit(on_new_message, text=text, sender_id=sender_id, metadata=metadata,
-                                  client=clients.get(sid, "unknown"),
+                                  client=client,
                                   output_channel=SocketIOOutput(sio, self.bot_message_evt), input_channel=self.name())
             # The socket.io acknowledgement (when the client asks for one): the message is stored, or was
             # before, so the client can stop resending it.

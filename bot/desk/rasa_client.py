@@ -8,6 +8,17 @@ from typing import Any, List
 from bot.chat import events
 
 
+# Rasa 3.6 routes /conversations/<conversation_id:path>/... without percent-decoding (Sanic's unquote is off),
+# so the id it reads is the path segment exactly as sent: "%40" would name another conversation than "@".
+# The punctuation the channels accept in a conversation id (SENDER_ID in bot/chat/channels.py: _.:@+-) is
+# legal in a URL path and sent as it is; anything else (never in a channel's id) is still quoted.
+_AS_IS_IN_PATH = ":@+"
+
+
+def conversation_path(conversation_id: str) -> str:
+    return f"/conversations/{urllib.parse.quote(conversation_id, safe=_AS_IS_IN_PATH)}"
+
+
 class RasaUnavailable(Exception):
     pass
 
@@ -34,12 +45,12 @@ class RasaClient:
         return self._call("POST", "/model/parse", {"text": text})
 
     def tracker(self, conversation_id: str) -> dict:
-        return self._call("GET", f"/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker")
+        return self._call("GET", f"{conversation_path(conversation_id)}/tracker")
 
     def _append(self, conversation_id: str, events: List[dict]) -> None:
         # output_channel=socketio delivers bot events to the shopper's open chat (Rasa puts each
         # socket in a room named by its session id); they are stored in the tracker either way.
-        self._call("POST", f"/conversations/{urllib.parse.quote(conversation_id, safe='')}/tracker/events",
+        self._call("POST", f"{conversation_path(conversation_id)}/tracker/events",
                    events, output_channel="socketio", execute_side_effects="true")
 
     def say_as_agent(self, conversation_id: str, text: str, *, agent_id: int, agent_name: str) -> None:

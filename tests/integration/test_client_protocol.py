@@ -145,3 +145,21 @@ def test_no_thanks_carries_on_in_english(servers):
     assert "anything else" in " ".join(m["text"] for m in servers.say(who, "/deny"))
     assert "Express shipping to Canada" in " ".join(
         m["text"] for m in servers.say(who, "how much is express shipping to canada"))
+
+
+@pytest.mark.parametrize("who", ["bob@example.com", f"bob+orders:{uuid.uuid4().hex[:8]}@example.com"])
+def test_the_desk_reaches_a_rest_conversation_named_with_at_plus_and_colon(servers, who):
+    """Rasa's HTTP API takes the conversation id from the URL path as sent (Sanic does not decode it):
+    the desk must spell "@", "+" and ":" as they are, or it talks to another conversation."""
+    desk = RasaClient(servers.rasa_url, TOKEN)
+    [handoff] = servers.say(who, "I want to talk to a human")
+    assert event_of(handoff) == "handoff"
+    assert any(e.get("text") == "I want to talk to a human" for e in desk.tracker(who)["events"])  # the transcript
+    desk.announce_agent(who, agent_id=1, agent_name="Sam")
+    desk.say_as_agent(who, "Hi, Sam here.", agent_id=1, agent_name="Sam")
+    assert [m["text"] for m in servers.say(who, "")] == ["Sam from our team has joined the chat.", "Hi, Sam here."]
+    desk.hand_back(who, "You're back with the assistant.")
+    assert [m["text"] for m in servers.say(who, "")] == ["You're back with the assistant."]
+    assert servers.get(f"/conversations/{who}/tracker", token=TOKEN)["paused"] is False
+    assert "Express shipping to Canada" in " ".join(
+        m["text"] for m in servers.say(who, "how much is express shipping to canada"))
