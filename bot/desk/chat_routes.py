@@ -12,6 +12,7 @@ from typing import Dict, Optional
 from weakref import WeakKeyDictionary
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
 
 from bot.chat.events import transcript
 from bot.chat.limits import RateLimit
@@ -264,15 +265,23 @@ async def offline_message(request: web.Request):
                                      now=now(request), team_email=store.support.email)
     except offline_messages.Refused as refusal:
         return _write_error(request, refusal.status, str(refusal))
-    sent = await _confirm(request.app, form, ticket_id, store)
+    sent = await _confirm(request, form, ticket_id, store)
     return web.json_response({"ok": True, "ticket": ticket_id, "confirmation_sent": sent}, status=201,
                              headers=_write_cors(request))
 
 
-async def _confirm(app: web.Application, form, ticket_id: int, store) -> bool:
-    """The confirmation mail; the message stands whether or not it could be sent."""
-    mailer = offline_messages.mailer_of(app)
+async def _confirm(request: web.Request, form, ticket_id: int, store) -> bool:
+    """The confirmation mail, if the ticket and the address have not had theirs; the message stands
+    whether or not it could be sent."""
+    mailer = offline_messages.mailer_of(request.app)
     if mailer is None:
+        return False
+    try:
+        allowed = await in_session(request.app[ENGINE], offline_messages.may_confirm, ticket_id=ticket_id,
+                                   email=form.email, now=now(request))
+    except IntegrityError:  # a parallel message to the same ticket recorded its confirmation first
+        allowed = False
+    if not allowed:
         return False
     message = offline_messages.confirmation(form=form, ticket_id=ticket_id, sender=get_settings().mail_from,
                                             store=store.name, hours=store.support.hours)

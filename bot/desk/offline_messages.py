@@ -2,18 +2,22 @@
 console (reason "offline_message", the email as its contact, the message in its summary), and the shopper
 gets a short confirmation by mail. The confirmation never repeats the message: the address is the
 shopper's word, and the form must not become a way to mail any text to anyone."""
+import hashlib
 import json
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Optional
 
 from aiohttp import web
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bot.chat.limits import clean_text
+from bot.db.models import OfflineConfirmation
 from bot.handoff.queue import Summary, is_flooding, open_ticket
 from bot.mail import Mailer, compose
-from bot.orders.numbers import EMAIL
 
 REASON = "offline_message"
 MAX_MESSAGE = 2000
@@ -22,6 +26,16 @@ MAX_EMAIL = 254
 # limited by bot/handoff/queue.py (TICKETS_PER_CLIENT per hour), as for handoffs.
 MESSAGES_PER_TICKET = 5
 LANGUAGES = ("en", "de")
+# The confirmations one address may be sent, whoever fills in the form: it names no one but the address,
+# yet a stranger should not be able to fill someone's mailbox with them.
+CONFIRMATIONS_PER_RECIPIENT = 3
+CONFIRMATION_WINDOW = timedelta(hours=24)
+# A plain address: letters, digits and . _ + - ' before the @ (no % or ! relay routing, no quoted or
+# bracketed parts), dot-separated host labels and a top-level domain of letters.
+ADDRESS = re.compile(r"(?!\.)(?!.*\.\.)[a-z0-9._+'-]{1,64}(?<!\.)@"
+                     r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", re.IGNORECASE)
+# Direction overrides and isolates reorder what an agent reads (U+202E shows "gpj.exe" as "exe.jpg").
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # Set by a caller with another way to send mail (tests: a local SMTP server); otherwise from the settings.
 MAILER = web.AppKey("mailer", object)
 
@@ -59,9 +73,11 @@ class OfflineMessage:
 
 def read_form(data: dict) -> OfflineMessage:
     """The form's fields, checked; Refused (400) with what to correct."""
-    email, message, language = data.get("email"), data.get("message"), data.get("language")
-    if not isinstance(email, str) or len(email.strip()) > MAX_EMAIL or not EMAIL.fullmatch(email.strip()):
+    email, message, language = data.get("email"), clean_text(data.get("message")), data.get("language")
+    if not isinstance(email, str) or len(email.strip()) > MAX_EMAIL or not ADDRESS.fullmatch(email.strip()):
         raise Refused(BAD_EMAIL)
+    if isinstance(message, str):
+        message = BIDI_CONTROLS.sub("", message)
     if not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE:
         raise Refused(BAD_MESSAGE)
     language = language.split("-")[0].lower() if isinstance(language, str) else ""
@@ -88,6 +104,26 @@ def leave_message(session: Session, *, conversation_id: str, form: OfflineMessag
     ticket.contact_email = form.email
     session.flush()
     return ticket.id
+
+
+def recipient_key(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
+
+
+def may_confirm(session: Session, *, ticket_id: int, email: str, now: datetime) -> bool:
+    """Whether the ticket's confirmation may be mailed now; if so it is recorded (before sending: a mail
+    that then fails still counts). One per ticket, CONFIRMATIONS_PER_RECIPIENT per address a day."""
+    key = recipient_key(email)
+    if session.execute(select(OfflineConfirmation.id).where(OfflineConfirmation.ticket_id == ticket_id)).first():
+        return False
+    recent = session.execute(select(func.count()).select_from(OfflineConfirmation).where(
+        OfflineConfirmation.recipient_key == key,
+        OfflineConfirmation.sent_at >= now - CONFIRMATION_WINDOW)).scalar_one()
+    if recent >= CONFIRMATIONS_PER_RECIPIENT:
+        return False
+    session.add(OfflineConfirmation(ticket_id=ticket_id, recipient_key=key, sent_at=now))
+    session.flush()
+    return True
 
 
 def confirmation(*, form: OfflineMessage, ticket_id: int, sender: str, store: str, hours: str) -> EmailMessage:

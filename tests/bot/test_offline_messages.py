@@ -8,7 +8,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.db import session_scope
 from bot.db.models import Role, Ticket
 from bot.desk.accounts import create_user
-from bot.desk.offline_messages import MAILER, MESSAGES_PER_TICKET
+from bot.desk.context import CLIENT_IP_HEADER
+from bot.desk.offline_messages import CONFIRMATIONS_PER_RECIPIENT, MAILER, MESSAGES_PER_TICKET
+
 from bot.handoff.queue import TICKETS_PER_CLIENT
 from bot.mail import SmtpMailer
 from tests.bot.test_desk_api import login
@@ -84,6 +86,12 @@ def test_bad_forms_get_clear_errors_and_open_nothing(sqlite_engine, knowledge):
             for form, words in (({"email": "not an email"}, "valid email"),
                                 ({"email": "a@b.c\nBcc: x@y.example"}, "valid email"),
                                 ({"email": 42}, "valid email"),
+                                # Relay routing and quoted local parts: a conservative address only.
+                                ({"email": "victim%target.example@relay.example"}, "valid email"),
+                                ({"email": "victim!relay@example.com"}, "valid email"),
+                                ({"email": '"a b"@example.com'}, "valid email"),
+                                ({"email": "a..b@example.com"}, "valid email"),
+                                ({"email": "a@b@example.com"}, "valid email"),
                                 ({"message": "   "}, "1 to 2000"),
                                 ({"message": "x" * 2001}, "1 to 2000")):
                 response = await leave(client, **form)
@@ -110,7 +118,8 @@ def test_a_script_cannot_open_a_thousand_tickets(sqlite_engine, knowledge):
                 assert (await leave(client, session=f"web-{0:032x}")).status == 201
             assert (await leave(client, session=f"web-{0:032x}")).status == 429
         run(desk_with(sqlite_engine, knowledge, SmtpMailer(url)), scenario)
-        assert len(mailbox.messages) == TICKETS_PER_CLIENT + MESSAGES_PER_TICKET - 1
+        # Every message went to one address: it got its few confirmations, one per ticket.
+        assert len(mailbox.messages) == CONFIRMATIONS_PER_RECIPIENT
     with session_scope(sqlite_engine) as session:
         assert session.query(Ticket).count() == TICKETS_PER_CLIENT
 
@@ -133,3 +142,40 @@ def test_only_the_shop_may_send_the_form_from_a_browser(sqlite_engine, knowledge
                                     json={"email": "a@example.com", "message": "hi"})
         assert refused.status == 403
     run(desk_with(sqlite_engine, knowledge, None), scenario)
+
+
+def test_one_address_gets_a_few_confirmations_a_day_and_one_per_ticket(sqlite_engine, knowledge):
+    with smtp_server() as (mailbox, url):
+        app = desk_with(sqlite_engine, knowledge, SmtpMailer(url))
+        app[CLIENT_IP_HEADER] = "X-Test-Client"
+
+        async def scenario(client):
+            async def leave_from(address, session, **form):
+                body = {"email": "victim@example.com", "message": "hi", "language": "en", **form}
+                return await client.post(f"/chat/{session}/offline-message", json=body,
+                                         headers={"Origin": SHOP, "X-Test-Client": address})
+
+            first = await (await leave_from("10.0.0.1", SESSION)).json()
+            again = await leave_from("10.0.0.1", SESSION)  # the same ticket: no second confirmation
+            assert again.status == 201 and (await again.json())["confirmation_sent"] is False
+            sent = [first["confirmation_sent"]]
+            for n in range(CONFIRMATIONS_PER_RECIPIENT + 1):  # new tickets from new addresses
+                response = await leave_from(f"10.0.1.{n}", f"web-{n:032x}")
+                assert response.status == 201  # the message stands, mailed or not
+                sent.append((await response.json())["confirmation_sent"])
+            assert sent == [True] * CONFIRMATIONS_PER_RECIPIENT + [False] * 2
+            other = await leave_from("10.0.2.1", "web-" + "f" * 32, email="someone@example.com")
+            assert (await other.json())["confirmation_sent"] is True
+        run(app, scenario)
+        assert [m["To"] for m in mailbox.messages] == ["victim@example.com"] * CONFIRMATIONS_PER_RECIPIENT + [
+            "someone@example.com"]
+
+
+def test_control_and_direction_characters_are_dropped_from_the_message(sqlite_engine, knowledge):
+    async def scenario(client):
+        response = await leave(client, message="hi\x00\x1b[31m \u202eevil\u2066 done")
+        assert response.status == 201
+    run(desk_with(sqlite_engine, knowledge, None), scenario)
+    with session_scope(sqlite_engine) as session:
+        left = json.loads(session.query(Ticket).one().summary)["offline_messages"][0]["message"]
+    assert left == "hi[31m evil done"
