@@ -92,10 +92,8 @@ def test_parallel_uploads_to_one_conversation_cannot_pass_its_limit(desk):
 
 
 def test_an_address_has_at_most_two_uploads_in_flight(desk, sqlite_engine):
-    release = asyncio.Event
-
     async def scenario(client):
-        gate = release()
+        gate = asyncio.Event()
 
         async def slow_body():
             yield PNG[:20]
