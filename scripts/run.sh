@@ -37,6 +37,7 @@ trap stop_servers EXIT
 "$PY" -m bot wait-ready --timeout 300 --pid "$supervisor" || {
   echo "servers did not start; see var/log/"; tail -n 20 var/log/*.log; exit 1; }
 
+REST_SENDER=$("$PY" -c 'import secrets; print(secrets.token_hex(16))')
 cat <<MSG
 
 Storefront Assistant is running.
@@ -46,9 +47,9 @@ Storefront Assistant is running.
   Agent console: http://127.0.0.1:$DESK_PORT/console
   Logs:          var/log/rasa.log, var/log/actions.log, var/log/desk.log
 
-Talk to it over the REST channel:
+Talk to it over the REST channel (a REST conversation's id is its key: keep it unguessable):
   curl -s -XPOST http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook -H "Content-Type: application/json" \\
-       -d '{"sender": "me", "message": "where is my order?"}'
+       -d '{"sender": "rest-$REST_SENDER", "message": "where is my order?"}'
 
 Try an order: "where is my order?", then TS100004 and V6B 1A1 (more in README.md, "Demo orders").
 A server that stops is started again by the supervisor (.venv/bin/supervisorctl -c var/supervisord.conf status).
