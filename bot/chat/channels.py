@@ -76,9 +76,15 @@ def _agent():
 
 
 async def _stored_events(sender_id: Text) -> List[Dict[str, Any]]:
-    """The conversation's current session as event dicts, oldest first (empty when new or unreadable)."""
+    """The conversation's current session as event dicts, oldest first (empty when new or unreadable).
+    Read as stored when the tracker store can (bot/tracker_store.py): rebuilding a tracker replays every
+    event, and this runs on every message."""
+    store = _agent().tracker_store
+    store = getattr(store, "_tracker_store", store)  # inside Rasa's fail-safe wrapper
     try:
-        tracker = await _agent().tracker_store.retrieve(sender_id)
+        if hasattr(store, "event_dicts"):
+            return store.event_dicts(sender_id)
+        tracker = await store.retrieve(sender_id)
     except Exception:
         logger.exception("could not read conversation %s before a message; going on without it", sender_id)
         return []
