@@ -131,26 +131,33 @@ def always_on_duty_knowledge_base(directory: Path) -> Path:
     return target
 
 
-@pytest.fixture(scope="session")
-def servers(tmp_path_factory, kb):
-    """The real Rasa, action and desk servers on a freshly seeded SQLite database (seeded for today)."""
-    directory = tmp_path_factory.mktemp("servers")
-    knowledge_base = always_on_duty_knowledge_base(directory)
+@contextmanager
+def seeded_servers(directory: Path, kb, knowledge_base: Path, extra_env: Optional[dict] = None):
+    """The real Rasa, action and desk servers on a freshly seeded SQLite database (seeded for today), with
+    the knowledge base in `knowledge_base` and mail going to a local SMTP server whose mailbox the tests
+    read (`running.mailbox`)."""
+    from tests.mailbox import smtp_server
+
     url = f"sqlite:///{directory / 'storefront.db'}"
     engine = create_engine(for_application(url))
     create_schema(engine)
     with session_scope(engine) as session:
         seed(session, kb, date.today())
     engine.dispose()
-    # Demo sign-in on, as `make run` sets it for a newcomer: the browser journeys sign in on /account.
-    # One-time codes go to a local SMTP server whose mailbox the tests read.
-    from tests.mailbox import smtp_server
-
     with smtp_server() as (mailbox, smtp_url), \
             running_servers(url, directory, extra_env={"KNOWLEDGE_BASE_DIR": str(knowledge_base),
-                                                       "DEMO_SIGN_IN": "1", "SMTP_URL": smtp_url}) as running:
+                                                       "SMTP_URL": smtp_url, **(extra_env or {})}) as running:
         running.database_url = url
         running.mailbox = mailbox
+        yield running
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory, kb):
+    """The servers with the support team on duty around the clock. Demo sign-in on, as `make run` sets it
+    for a newcomer: the browser journeys sign in on /account."""
+    directory = tmp_path_factory.mktemp("servers")
+    with seeded_servers(directory, kb, always_on_duty_knowledge_base(directory), {"DEMO_SIGN_IN": "1"}) as running:
         yield running
 
 

@@ -8,7 +8,7 @@ image or JSON body sends first."""
 import asyncio
 import logging
 from datetime import datetime, timezone
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 from weakref import WeakKeyDictionary
 
 from aiohttp import web
@@ -166,12 +166,20 @@ async def _read_photo(request: web.Request) -> Optional[bytes]:
     return b"".join(chunks)
 
 
-async def upload_attachment(request: web.Request):
+def _writer(request: web.Request) -> Tuple[Optional[str], Optional[web.Response]]:
+    """(conversation id, None) for a write from a widget session on an allowed page, else (None, refusal)."""
     conversation_id = _session_id(request)
     if conversation_id is None:
-        return _write_error(request, 404, UNKNOWN_SESSION)
+        return None, _write_error(request, 404, UNKNOWN_SESSION)
     if not _origin_allowed(request):
-        return _write_error(request, 403, WRONG_ORIGIN)
+        return None, _write_error(request, 403, WRONG_ORIGIN)
+    return conversation_id, None
+
+
+async def upload_attachment(request: web.Request):
+    conversation_id, refusal = _writer(request)
+    if refusal is not None:
+        return refusal
     if request.content_length is not None and request.content_length > MAX_BYTES:
         return _write_error(request, 413, TOO_LARGE)
     if request.content_type not in IMAGE_TYPES:
@@ -247,11 +255,9 @@ async def chat_attachment(request: web.Request):
 
 @routes.post("/chat/{session_id}/offline-message", roles=EVERYONE)
 async def offline_message(request: web.Request):
-    conversation_id = _session_id(request)
-    if conversation_id is None:
-        return _write_error(request, 404, UNKNOWN_SESSION)
-    if not _origin_allowed(request):
-        return _write_error(request, 403, WRONG_ORIGIN)
+    conversation_id, refusal = _writer(request)
+    if refusal is not None:
+        return refusal
     try:
         form = offline_messages.read_form(json_object(request))
     except BadRequest:

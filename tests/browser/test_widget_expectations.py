@@ -11,17 +11,15 @@ from pathlib import Path
 import pytest
 import yaml
 from playwright.sync_api import expect
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
-from bot.database_urls import for_application
-from bot.db import create_schema, session_scope
 from bot.db.models import Ticket
-from bot.db.seed import seed
 from bot.settings import PROJECT_ROOT
 from tests.browser.chat import Chat
 from tests.browser.conftest import Screens
 from tests.browser.test_journeys import agent_opens, in_database, ticket_of
-from tests.integration.servers import CLIENT_HEADER, running_servers
+from tests.conftest import seeded_servers
+from tests.integration.servers import CLIENT_HEADER
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 SIZES = {"desktop": {"width": 1200, "height": 800}, "phone": {"width": 390, "height": 844}}
@@ -428,20 +426,8 @@ def never_on_duty_knowledge_base(directory: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def closed_servers(tmp_path_factory, kb):
-    from tests.mailbox import smtp_server
-
     directory = tmp_path_factory.mktemp("closed")
-    url = f"sqlite:///{directory / 'storefront.db'}"
-    engine = create_engine(for_application(url))
-    create_schema(engine)
-    with session_scope(engine) as session:
-        seed(session, kb, date.today())
-    engine.dispose()
-    with smtp_server() as (mailbox, smtp_url), \
-            running_servers(url, directory, extra_env={"KNOWLEDGE_BASE_DIR": str(never_on_duty_knowledge_base(directory)),
-                                                       "SMTP_URL": smtp_url}) as running:
-        running.database_url = url
-        running.mailbox = mailbox
+    with seeded_servers(directory, kb, never_on_duty_knowledge_base(directory)) as running:
         yield running
 
 
