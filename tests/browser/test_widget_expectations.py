@@ -212,14 +212,14 @@ def test_a_product_named_in_the_message_wins_over_the_page_after_a_hand_back(ser
 @pytest.mark.parametrize("locale, launcher, welcome", [
     ("de-DE", "Chat starten", "Rücksendungen"), ("fr-FR", "Discuter avec nous", "retours"),
     ("es-ES", "Chatea con nosotros", "devoluciones"), ("zh-CN", "联系我们", "退货"), ("en-GB", "Chat with us", "returns")])
-def test_the_widget_speaks_the_shoppers_language(servers, browser, request, locale, launcher, welcome):
-    page = new_shopper(browser, request, locale=locale)
+def test_the_widget_speaks_the_shoppers_language(servers, browser, request, locale, launcher, welcome, size):
+    page = new_shopper(browser, request, size, locale=locale)
     page.goto(servers.desk_url + "/")
     chat = Chat(page)
     expect(chat.launcher).to_contain_text(launcher)
     chat.launcher.click()
     expect(chat.locator(".message.from-bot").first).to_contain_text(welcome)
-    Screens(f"language-{locale}").take(page, "welcome")
+    Screens(f"language-{locale}-{size}").take(page, "welcome")
 
 
 def test_a_german_question_gets_an_honest_german_answer(servers, browser, request, size):
@@ -372,8 +372,8 @@ def test_a_photo_of_a_damaged_item_reaches_the_agent(servers, browser, request, 
 
 # -- a message whose acknowledgement was lost is delivered once -------------------------------
 
-def test_a_message_whose_acknowledgement_was_lost_is_delivered_once(servers, browser, request):
-    page = new_shopper(browser, request)
+def test_a_message_whose_acknowledgement_was_lost_is_delivered_once(servers, browser, request, size):
+    page = new_shopper(browser, request, size)
     dropped = {"acks": 0, "drop": False}
 
     def route(socket):
