@@ -8,25 +8,13 @@ shopper leaves an email address (the offline reply invites them to), naming it m
 
 Pure functions over tracker events as JSON, importable on both sides.
 """
-import re
 from typing import Any, Dict, Iterable, List, Optional
 
 from bot.chat.events import custom_message, desk_event, passed_on_message, storefront_event
+from bot.email_masking import email_in, mask_email
 
 PASSED_ON_TEXT = "Thanks, I've passed this on to the team; they'll answer here."
 PASSED_ON_EMAIL_TEXT = "Thanks, I've passed this on to the team; they'll reply by email to {email}."
-# Same pattern as the application's masking (bot/orders/masking.py), which the Rasa side must not import.
-_EMAIL = re.compile(r"([a-z0-9._%+'-])([a-z0-9._%+'-]*)@([a-z0-9-])([a-z0-9.-]*)(\.[a-z]{2,})", re.IGNORECASE)
-
-
-def mask_email(text: str) -> str:
-    """'jane.doe@example.com' -> 'j***@e***.com', anywhere in the text."""
-    return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(3)}***{m.group(5)}", text)
-
-
-def email_in(text: str) -> Optional[str]:
-    found = _EMAIL.search(text or "")
-    return found.group(0) if found else None
 
 
 def waiting_events(events: Iterable[Dict[str, Any]]) -> Optional[List[Dict[str, Any]]]:

@@ -4,14 +4,9 @@ import re
 import unicodedata
 from typing import Callable
 
+from bot.email_masking import mask_email  # noqa: F401 (re-exported: the application's callers import it here)
 from bot.orders.numbers import EMAIL, EXPLICIT_ORDER_NUMBER
 
-_EMAIL = re.compile(r"([a-z0-9._%+'-])([a-z0-9._%+'-]*)@([a-z0-9-])([a-z0-9.-]*)(\.[a-z]{2,})", re.IGNORECASE)
-
-
-def mask_email(text: str) -> str:
-    """'jane.doe@example.com' -> 'j***@e***.com', anywhere in the text."""
-    return _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(3)}***{m.group(5)}", text)
 
 
 class MaskEmailsFilter(logging.Filter):

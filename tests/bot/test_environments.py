@@ -11,7 +11,7 @@ from bot.settings import PROJECT_ROOT
 # Used by the Rasa server (config.yml, credentials.yml, endpoints.yml) and by the application alike.
 SHARED = ["bot.settings", "bot.environments", "bot.handoff.decision", "bot.handoff.anger", "bot.chat.limits",
           "bot.chat.session_ids", "bot.readiness", "bot.database_urls", "bot.chat.events", "bot.chat.acknowledgement",
-          "bot.chat.language"]
+          "bot.chat.language", "bot.email_masking"]
 # What the Rasa environment loads of ours.
 RASA_SIDE = ["bot.rasa_server", "bot.chat.channels", "bot.tracker_store", "bot.handoff.policy",
              "bot.nlu.anger_component", "bot.nlu.linear_intent_classifier", "bot.nlu.language_component",
