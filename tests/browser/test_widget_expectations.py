@@ -44,6 +44,15 @@ def new_shopper(browser, request, size="desktop", locale="en-US", storage_state=
     return page
 
 
+def open_chat(browser, request, url, size="desktop", **options):
+    """A new shopper on `url` with the chat open: (page, chat)."""
+    page = new_shopper(browser, request, size, **options)
+    page.goto(url)
+    chat = Chat(page)
+    chat.open()
+    return page, chat
+
+
 @pytest.fixture(params=sorted(SIZES))
 def size(request):
     return request.param
@@ -86,10 +95,7 @@ def hand_off(chat):
 
 def test_a_return_visit_opens_at_the_latest_message(servers, browser, request, size):
     screens = Screens(f"return-visit-{size}")
-    page = new_shopper(browser, request, size)
-    page.goto(servers.desk_url + "/")
-    chat = Chat(page)
-    chat.open()
+    page, chat = open_chat(browser, request, servers.desk_url + "/", size)
     fill_the_log(chat)
     wait_at_bottom(chat)
 
@@ -124,10 +130,7 @@ def test_a_new_messages_pill_when_scrolled_up(servers, browser, request, size):
     from tests.integration.servers import TOKEN
 
     screens = Screens(f"new-messages-pill-{size}")
-    page = new_shopper(browser, request, size)
-    page.goto(servers.desk_url + "/")
-    chat = Chat(page)
-    chat.open()
+    page, chat = open_chat(browser, request, servers.desk_url + "/", size)
     fill_the_log(chat)
     hand_off(chat)
     rasa = RasaClient(servers.rasa_url, TOKEN)
@@ -158,10 +161,7 @@ def test_a_new_messages_pill_when_scrolled_up(servers, browser, request, size):
 
 def test_messages_while_waiting_are_passed_on_then_seen(servers, browser, request, agent_page, agent_account, size):
     screens = Screens(f"passed-on-then-seen-{size}")
-    page = new_shopper(browser, request, size)
-    page.goto(servers.desk_url + "/")
-    chat = Chat(page)
-    chat.open()
+    page, chat = open_chat(browser, request, servers.desk_url + "/", size)
     hand_off(chat)
     chat.say("My parcel arrived with a torn box, is anyone there?")
     expect(chat.message("shopper", HANDOFF).locator(".delivery")).to_have_count(0)
@@ -185,10 +185,7 @@ def test_a_product_named_in_the_message_wins_over_the_page_after_a_hand_back(ser
                                                                              agent_page, agent_account, size):
     screens = Screens(f"product-named-wins-{size}")
     jacket = kb.products["TS-JKT-001"]
-    page = new_shopper(browser, request, size)
-    page.goto(f"{servers.desk_url}/products/{jacket.sku}")
-    chat = Chat(page)
-    chat.open()
+    page, chat = open_chat(browser, request, f"{servers.desk_url}/products/{jacket.sku}", size)
     hand_off(chat)
     agent_opens(agent_page, servers, agent_account, ticket_of(servers, chat.session_id()), screens)
     agent_page.click("#claim")
@@ -245,10 +242,7 @@ def test_a_masked_email_in_an_order_reply_stays_text(servers, browser, request, 
     number, postcode = in_database(servers, lambda s: s.execute(
         select(Order.number, Order.shipping_postcode).where(Order.status == OrderStatus.in_transit)
         .order_by(Order.number.desc())).first())
-    page = new_shopper(browser, request, size)
-    page.goto(servers.desk_url + "/")
-    chat = Chat(page)
-    chat.open()
+    page, chat = open_chat(browser, request, servers.desk_url + "/", size)
     chat.quick_reply("Where is my order?").click()
     chat.bot_message("What's your order number?")
     chat.say(number)
@@ -264,10 +258,7 @@ def test_a_masked_email_in_an_order_reply_stays_text(servers, browser, request, 
 # -- defect 6: the welcome stays; the page stays readable; the size chart fits a phone ----------
 
 def test_the_welcome_and_its_quick_replies_stay_after_the_first_message(servers, browser, request, size):
-    page = new_shopper(browser, request, size)
-    page.goto(servers.desk_url + "/")
-    chat = Chat(page)
-    chat.open()
+    page, chat = open_chat(browser, request, servers.desk_url + "/", size)
     ask_and_wait(chat, "how much is express shipping to canada", "Express shipping to Canada")
     welcome = chat.locator(".message.from-bot").first
     expect(welcome).to_contain_text("Hi! I can help")
@@ -335,10 +326,7 @@ def jpeg_photo() -> bytes:
 
 def test_a_photo_of_a_damaged_item_reaches_the_agent(servers, browser, request, agent_page, agent_account, size):
     screens = Screens(f"photo-{size}")
-    page = new_shopper(browser, request, size)
-    page.goto(servers.desk_url + "/")
-    chat = Chat(page)
-    chat.open()
+    page, chat = open_chat(browser, request, servers.desk_url + "/", size)
     hand_off(chat)
     picker = chat.locator("input[type=file]")
 
@@ -433,10 +421,7 @@ def closed_servers(tmp_path_factory, kb):
 
 def test_out_of_hours_the_offline_form_becomes_a_ticket(closed_servers, browser, request, size):
     screens = Screens(f"offline-form-{size}")
-    page = new_shopper(browser, request, size)
-    page.goto(closed_servers.desk_url + "/")
-    chat = Chat(page)
-    chat.open()
+    page, chat = open_chat(browser, request, closed_servers.desk_url + "/", size)
     chat.say(HANDOFF)
     expect(chat.banner).to_contain_text("Our team is offline", timeout=30_000)
     offline = chat.locator(".offline-form")
