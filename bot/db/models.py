@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import Boolean, Column, Date, DateTime, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.sql.expression import false as sa_false
 
 Base = declarative_base()
 
@@ -121,6 +122,10 @@ class User(Base):
     role = Column(Enum(Role, name="user_role", native_enum=False, length=16), nullable=False)
     active = Column(Integer, nullable=False, default=1)
     created_at = Column(DateTime, nullable=False, default=datetime.utcnow)
+    # Agents set themselves "available" or "away"; automatic assignment only gives work to available ones.
+    availability = Column(String(10), nullable=False, default="away", server_default="away")
+    # When automatic assignment last gave this agent a ticket: the round robin takes the longest idle first.
+    last_assigned_at = Column(DateTime, nullable=True)
 
 
 class LoginAttempt(Base):
@@ -169,6 +174,24 @@ class Ticket(Base):
     # The "at" (Rasa's clock, epoch seconds) of the newest shopper message the assigned agent has had on
     # screen; the widget marks the shopper's messages up to it as seen.
     seen_until = Column(Float, nullable=True)
+    # The console's columns (bot/desk/inbox.py): when the shopper last wrote and a person last answered
+    # (a shopper is "waiting" while the first is later), the first answer, a preview of the latest line.
+    last_shopper_at = Column(DateTime, nullable=True)
+    last_agent_at = Column(DateTime, nullable=True)
+    first_reply_at = Column(DateTime, nullable=True)
+    preview = Column(String(300), nullable=True)
+    # Who the shopper is, when known: the verified order's customer or the shop's signed identity.
+    customer_email = Column(String(254), nullable=True, index=True)
+    verified_order = Column(String(16), nullable=True)
+    # The SLA clock that runs out next (bot/desk/sla.py), kept here so that lists sort and filter by it.
+    sla_clock = Column(String(20), nullable=True)
+    sla_due_at = Column(DateTime, nullable=True, index=True)
+    flagged = Column(Boolean, nullable=False, default=False, server_default=sa_false())  # an SLA breach escalated it
+    resolution_tag = Column(String(20), nullable=True, index=True)
+    csat_score = Column(Integer, nullable=True)  # 1-5, from the shopper's widget after an agent resolved
+    csat_comment = Column(Text, nullable=True)
+    csat_at = Column(DateTime, nullable=True)
+    csat_skipped = Column(Boolean, nullable=False, default=False, server_default=sa_false())
 
     assigned_agent = relationship("User")
     notes = relationship("TicketNote", back_populates="ticket", order_by="TicketNote.id",
@@ -336,5 +359,100 @@ class OfflineConfirmation(Base):
 
     id = Column(Integer, primary_key=True)
     ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False)
+    recipient_key = Column(String(64), nullable=False, index=True)  # sha256 of the address mailed
+    sent_at = Column(DateTime, nullable=False, index=True)
+
+
+class TicketEvent(Base):
+    """Everything that happened to a ticket, in order: created, claimed, assigned, transferred, unassigned,
+    replied, emailed, resolved, abandoned, sla_breach, csat, follow_up. The console's timeline and the
+    reports read it, and the desk's live feed (bot/desk/live.py) follows its ids to tell every open
+    console what changed, whichever desk process or action server made the change."""
+
+    __tablename__ = "ticket_events"
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    kind = Column(String(20), nullable=False, index=True)
+    actor_id = Column(Integer, ForeignKey("users.id"), nullable=True)
+    detail = Column(Text, nullable=False, default="{}")  # JSON, e.g. {"to": 3, "note": "..."} for a transfer
+    at = Column(DateTime, nullable=False, index=True)
+
+    actor = relationship("User")
+
+
+class SlaBreach(Base):
+    """An SLA clock that ran out on a ticket (bot/desk/sla.py); once per ticket and clock, for reporting."""
+
+    __tablename__ = "sla_breaches"
+    __table_args__ = (UniqueConstraint("ticket_id", "clock", name="uq_sla_breach_ticket_clock"),)
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True)
+    clock = Column(String(20), nullable=False)
+    due_at = Column(DateTime, nullable=False)
+    breached_at = Column(DateTime, nullable=False, index=True)
+
+
+class DeskAlert(Base):
+    """Something a supervisor must look at (an SLA breach escalated a ticket); shown in the console until
+    acknowledged."""
+
+    __tablename__ = "desk_alerts"
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(20), nullable=False)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=True, index=True)
+    text = Column(String(500), nullable=False)
+    created_at = Column(DateTime, nullable=False, index=True)
+    acknowledged_at = Column(DateTime, nullable=True)
+    acknowledged_by_id = Column(Integer, ForeignKey("users.id"), nullable=True)
+
+
+class FollowUp(Base):
+    """The satisfaction follow-up a resolved ticket is owed (72 business hours by default): a task for an
+    agent, or an automatic email where the shopper left an address."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (UniqueConstraint("ticket_id", name="uq_follow_up_ticket"),)
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False)
+    due_at = Column(DateTime, nullable=False, index=True)
+    state = Column(String(10), nullable=False, default="scheduled")  # scheduled, task, emailed, done
+    assigned_agent_id = Column(Integer, ForeignKey("users.id"), nullable=True, index=True)
+    done_at = Column(DateTime, nullable=True)
+    done_by_id = Column(Integer, ForeignKey("users.id"), nullable=True)
+
+
+class CannedReply(Base):
+    """A reply agents insert by shortcode (/delay); managed by supervisors, seeded from
+    support/canned_replies.yml. {first_name}, {order_number}, {carrier}, {eta} and the store's
+    compensation amounts are filled from the ticket (bot/desk/canned.py)."""
+
+    __tablename__ = "canned_replies"
+
+    id = Column(Integer, primary_key=True)
+    shortcode = Column(String(40), nullable=False, unique=True)
+    title = Column(String(120), nullable=False)
+    topic = Column(String(40), nullable=False, default="general")
+    text = Column(Text, nullable=False)
+    position = Column(Integer, nullable=False, default=0)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+    updated_by_id = Column(Integer, ForeignKey("users.id"), nullable=True)
+
+
+class ShopperMail(Base):
+    """A mail the desk sent a shopper (an agent's reply by email, a transcript asked for in the widget,
+    a follow-up): counted per recipient and per conversation so that nobody can use the desk to mail
+    someone over and over."""
+
+    __tablename__ = "shopper_mails"
+
+    id = Column(Integer, primary_key=True)
+    kind = Column(String(12), nullable=False)  # "reply", "transcript", "follow_up"
+    ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=True, index=True)
+    conversation_id = Column(String(255), nullable=False, index=True)
     recipient_key = Column(String(64), nullable=False, index=True)  # sha256 of the address mailed
     sent_at = Column(DateTime, nullable=False, index=True)

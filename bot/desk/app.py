@@ -9,7 +9,8 @@ from typing import Callable, Optional
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from bot.desk import auth_routes, console_routes, health_routes, shop, workbench
+from bot.desk import (aftercare_routes, auth_routes, canned_routes, console_routes, customer_routes, health_routes,
+                      inbox_routes, live, shop, sla_routes, workbench)
 from bot.desk.context import CLIENT_IP_HEADER, CLOCK, ENGINE, KNOWLEDGE, RASA, SECURE_COOKIES, STOREFRONT
 from bot.desk.hygiene import SECURITY_HEADERS, add_security_headers, bounded_bodies, json_errors
 from bot.desk.rasa_client import RasaClient
@@ -46,8 +47,9 @@ def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
     # The shop's routes first: the widget's socket.io client is served from below /static.
     app[workbench.TRAINING] = training or TrainingPaths()
     app[workbench.INTENTS] = app[workbench.TRAINING].intents()
-    install(app, shop.routes, health_routes.routes, auth_routes.routes, console_routes.routes, workbench.routes,
-            assets)
+    install(app, shop.routes, health_routes.routes, auth_routes.routes, console_routes.routes, inbox_routes.routes,
+            sla_routes.routes, canned_routes.routes, customer_routes.routes, live.routes, aftercare_routes.routes,
+            workbench.routes, assets)
     check_declared(app)
     app.on_startup.append(_check_declared_at_start)
     return app

@@ -28,6 +28,7 @@ EVERYONE = frozenset({ANONYMOUS}) | ROLES  # shop pages, login, static files, he
 LOGGED_IN = ROLES
 STAFF = frozenset({Role.agent.value, Role.supervisor.value, Role.admin.value})  # tickets: customers' data
 TRAINERS = frozenset({Role.trainer.value, Role.admin.value})  # the workbench: masked data only
+SUPERVISORS = frozenset({Role.supervisor.value, Role.admin.value})  # reassign anything, canned replies, alerts
 
 COOKIE = "desk_session"
 # What a write may carry: JSON (the API), an HTML form (the shop's pages) or a file upload.
@@ -83,6 +84,12 @@ class Routes:
 
     def post(self, path: str, *, roles: FrozenSet[str], body: str = "json"):
         return self.route("POST", path, roles=roles, body=body)
+
+    def put(self, path: str, *, roles: FrozenSet[str], body: str = "json"):
+        return self.route("PUT", path, roles=roles, body=body)
+
+    def delete(self, path: str, *, roles: FrozenSet[str]):
+        return self.route("DELETE", path, roles=roles)
 
     def static(self, prefix: str, directory: Path, *, roles: FrozenSet[str]) -> None:
         self.declarations.append(Declaration("GET", prefix, frozenset(roles), directory=directory))

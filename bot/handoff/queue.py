@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import OPEN_TICKET_STATUSES, Ticket, TicketStatus
+from bot.handoff.history import record
 
 # A script that opens a thousand conversations must not fill the queue: one address gets this many
 # tickets per window; beyond it the shopper is given the team's email and phone instead.
@@ -62,10 +63,17 @@ def open_ticket(session: Session, *, conversation_id: str, reason: str, peak_ang
     ticket = Ticket(conversation_id=conversation_id, reason=reason, peak_anger=int(round(peak_anger * 100)),
                     priority=priority_for(reason, peak_level), summary=summary.to_json(),
                     status=TicketStatus.waiting, created_at=now,
-                    client_key=hashed_client(client) if client else None)
+                    client_key=hashed_client(client) if client else None,
+                    last_shopper_at=now, verified_order=verified_order_of(summary))
     session.add(ticket)
     session.flush()
+    record(session, ticket_id=ticket.id, kind="created", at=now, detail={"reason": reason})
     return ticket
+
+
+def verified_order_of(summary: Summary) -> Optional[str]:
+    slots = summary.slots or {}
+    return slots.get("verified_order") if slots.get("order_verified") else None
 
 
 def waiting_tickets(session: Session) -> List[Ticket]:
@@ -96,7 +104,10 @@ def claim(session: Session, *, ticket_id: int, agent_id: int, now: datetime) -> 
         .values(status=TicketStatus.assigned, assigned_agent_id=agent_id, assigned_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    record(session, ticket_id=ticket_id, kind="claimed", at=now, actor_id=agent_id)
+    return True
 
 
 def resolve(session: Session, *, ticket_id: int, agent_id: int, now: datetime) -> bool:
@@ -116,11 +127,17 @@ def open_ticket_for(session: Session, conversation_id: str) -> Optional[Ticket]:
     ).scalars().first()
 
 
-def abandon_stale(session: Session, *, older_than: datetime) -> int:
+def abandon_stale(session: Session, *, older_than: datetime, now: Optional[datetime] = None) -> int:
     """Waiting tickets nobody took before `older_than` become abandoned; returns how many."""
+    stale = list(session.execute(select(Ticket.id).where(
+        Ticket.status == TicketStatus.waiting, Ticket.created_at < older_than)).scalars())
+    if not stale:
+        return 0
     result = session.execute(
-        update(Ticket).where(Ticket.status == TicketStatus.waiting, Ticket.created_at < older_than)
+        update(Ticket).where(Ticket.id.in_(stale), Ticket.status == TicketStatus.waiting)
         .values(status=TicketStatus.abandoned)
         .execution_options(synchronize_session=False)
     )
+    for ticket_id in stale:
+        record(session, ticket_id=ticket_id, kind="abandoned", at=now or older_than)
     return result.rowcount
