@@ -122,6 +122,11 @@ def _cross_check(parts: dict, problems: List[Problem]) -> None:
     for category_id in parts["returns.yml"].window_overrides:
         if category_id not in categories:
             problems.append(Problem("returns.yml", f"window_overrides.{category_id}", "unknown category"))
+    upgrade = parts["store.yml"].compensation.free_upgrade
+    home = parts["shipping.yml"].regions[0]
+    if upgrade not in {method.id for method in home.methods}:
+        problems.append(Problem("store.yml", "compensation.free_upgrade",
+                                f"{home.name} has no '{upgrade}' shipping method to offer"))
     from bot.knowledge.topics import TOPICS  # the answers the FAQ may point at
 
     for index, entry in enumerate(parts["faq.yml"].entries):

@@ -69,11 +69,25 @@ class Payment(_Strict):
     promo_codes: Text
 
 
+class Compensation(_Strict):
+    """What agents may offer when an order went wrong, mildest first (the canned replies name them)."""
+
+    free_upgrade: Literal["express", "next_day"]  # shipping method, free on the next order
+    store_credit: Money = Field(..., gt=0, le=500)
+    store_credit_months: conint(ge=1, le=60)  # type: ignore[valid-type]
+    refund_percent: conint(ge=1, le=100)  # type: ignore[valid-type]
+
+    @property
+    def store_credit_cents(self) -> int:
+        return to_cents(self.store_credit)
+
+
 class Store(_Strict):
     name: Text
     currency: Literal["USD"]
     support: Support
     payment: Payment
+    compensation: Compensation
 
 
 class Category(_Strict):

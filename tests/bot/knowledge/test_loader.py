@@ -128,3 +128,23 @@ def test_our_own_rules_are_reported_in_their_words_with_every_other_problem(kb_c
     # An entry with an unknown key and neither topic nor answer: both problems, each at its place.
     assert ("faq.yml", "entries[0].answer", "an entry needs a topic or an answer") in problems
     assert any(f == "faq.yml" and w == "entries[0].colour" for f, w, _ in problems)
+
+
+def test_compensation_amounts_are_read_and_checked(kb, kb_copy):
+    offer = kb.store.compensation
+    assert (offer.free_upgrade, offer.store_credit_cents, offer.store_credit_months, offer.refund_percent) == \
+        ("express", 1000, 12, 15)
+    store = (kb_copy / "store.yml").read_text()
+    (kb_copy / "store.yml").write_text(store.replace("store_credit: 10.00", "store_credit: -5", 1)
+                                       .replace("refund_percent: 15", "refund_percent: 150", 1))
+    paths = {p.path for p in problems_of(kb_copy)}
+    assert {"compensation.store_credit", "compensation.refund_percent"} <= paths
+
+
+def test_the_free_upgrade_must_be_a_method_the_home_region_offers(kb_copy):
+    shipping = (kb_copy / "shipping.yml").read_text().replace(
+        "      - {id: express, name: Express, price: 14.95, days: [1, 2], carrier: UPS}\n", "", 1)
+    (kb_copy / "shipping.yml").write_text(shipping)
+    [problem] = problems_of(kb_copy)
+    assert (problem.file, problem.path) == ("store.yml", "compensation.free_upgrade")
+    assert "no 'express' shipping method" in problem.reason
