@@ -89,12 +89,14 @@ test: install chromium $(RASA_WEBCHAT) ## run every test: audit, knowledge base,
 	$(MAKE) --no-print-directory audit
 	$(PY) -m bot check-kb
 	node --test tests/widget/
+	node --test tests/console/
 	$(PY) -m bot train
 	$(RASA_PY) -m pytest -c tests/rasa/pytest.ini tests/rasa
 	$(PY) -m pytest
 
-test-fast: install ## unit and action tests of both environments and the widget core (no servers)
+test-fast: install ## unit and action tests of both environments and the widget and console cores (no servers)
 	node --test tests/widget/
+	node --test tests/console/
 	$(RASA_PY) -m pytest -c tests/rasa/pytest.ini tests/rasa -m "not integration"
 	$(PY) -m pytest -m "not integration and not browser"
 
