@@ -143,6 +143,10 @@ class Settings:
     photo_mb_per_client: int = 100
     # The time a photo's body may take to arrive (408 after): a 10 MB photo on a slow phone line.
     photo_upload_seconds: int = 60
+    # The console's automatic assignment: new waiting tickets go round robin to available agents who hold
+    # fewer than agent_open_limit open conversations (bot/desk/assignment.py). Off: agents claim.
+    auto_assign: bool = False
+    agent_open_limit: int = 5
 
     @property
     def attachments_dir(self) -> Path:
@@ -206,6 +210,8 @@ class Settings:
             photo_min_free_mb=_positive(env, "PHOTO_MIN_FREE_MB", 1024),
             photo_mb_per_client=_positive(env, "PHOTO_MB_PER_CLIENT", 100),
             photo_upload_seconds=_positive(env, "PHOTO_UPLOAD_SECONDS", 60),
+            auto_assign=_flag(env, "AUTO_ASSIGN"),
+            agent_open_limit=_positive(env, "AGENT_OPEN_LIMIT", 5),
         )
 
 

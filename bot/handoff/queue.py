@@ -1,4 +1,6 @@
-"""The ticket queue: open a ticket for a handed-off conversation, order the queue, claim, resolve."""
+"""The ticket queue: open a ticket for a handed-off conversation, order the queue, claim, assign, transfer,
+unassign, resolve. Every change is one conditional UPDATE, so that of two people (or desk processes) acting
+on the same ticket at once exactly one wins, and each change records its history event."""
 import hashlib
 import json
 from dataclasses import dataclass
@@ -9,6 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import OPEN_TICKET_STATUSES, Ticket, TicketStatus
+from bot.email_masking import mask_email
 from bot.handoff.history import record
 
 # A script that opens a thousand conversations must not fill the queue: one address gets this many
@@ -17,6 +20,11 @@ TICKETS_PER_CLIENT = 5
 TICKET_WINDOW = timedelta(hours=1)
 # Priority: anger first (the higher the peak, the sooner), then waiting time.
 ANGER_PRIORITY = {"furious": 3, "angry": 2, "annoyed": 1, "none": 0}
+# The ticket list shows this much of the shopper's latest line (Ticket.preview).
+PREVIEW_LENGTH = 300
+# How a resolved ticket ended (the agent picks one when resolving), with the words the console shows.
+RESOLUTION_TAGS = {"answered": "Answered", "refund_arranged": "Refund arranged", "exchange": "Exchange",
+                   "escalated": "Escalated", "spam": "Spam"}
 
 
 @dataclass(frozen=True)
@@ -64,11 +72,18 @@ def open_ticket(session: Session, *, conversation_id: str, reason: str, peak_ang
                     priority=priority_for(reason, peak_level), summary=summary.to_json(),
                     status=TicketStatus.waiting, created_at=now,
                     client_key=hashed_client(client) if client else None,
-                    last_shopper_at=now, verified_order=verified_order_of(summary))
+                    last_shopper_at=now, verified_order=verified_order_of(summary), preview=preview_of(summary))
     session.add(ticket)
     session.flush()
     record(session, ticket_id=ticket.id, kind="created", at=now, detail={"reason": reason})
     return ticket
+
+
+def preview_of(summary: Summary) -> Optional[str]:
+    """The shopper's latest line as the summary holds it (emails already masked), for the ticket list."""
+    said = [m.get("text") for m in summary.last_messages if m.get("from") == "shopper" and m.get("text")]
+    latest = said[-1] if said else (summary.asked[-1] if summary.asked else None)
+    return mask_email(" ".join(latest.split()))[:PREVIEW_LENGTH] if latest else None
 
 
 def verified_order_of(summary: Summary) -> Optional[str]:
@@ -110,15 +125,66 @@ def claim(session: Session, *, ticket_id: int, agent_id: int, now: datetime) -> 
     return True
 
 
-def resolve(session: Session, *, ticket_id: int, agent_id: int, now: datetime) -> bool:
-    """Only the assigned agent resolves; True when the ticket changed."""
+def resolve(session: Session, *, ticket_id: int, agent_id: int, now: datetime, tag: Optional[str] = None) -> bool:
+    """Only the assigned agent resolves; True when the ticket changed. `tag` says how it ended
+    (RESOLUTION_TAGS); the handle time is resolved_at - assigned_at."""
+    if tag is not None and tag not in RESOLUTION_TAGS:
+        raise ValueError(f"unknown resolution tag {tag!r}")
     result = session.execute(
         update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.assigned,
                              Ticket.assigned_agent_id == agent_id)
-        .values(status=TicketStatus.resolved, resolved_at=now)
+        .values(status=TicketStatus.resolved, resolved_at=now, resolution_tag=tag)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    record(session, ticket_id=ticket_id, kind="resolved", at=now, actor_id=agent_id, detail={"tag": tag})
+    return True
+
+
+def assign_waiting(session: Session, *, ticket_id: int, agent_id: int, now: datetime, actor_id: Optional[int],
+                   note: Optional[str] = None, auto: bool = False) -> bool:
+    """Give a waiting ticket to an agent; False when it is no longer waiting (someone took it first)."""
+    result = session.execute(
+        update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.waiting)
+        .values(status=TicketStatus.assigned, assigned_agent_id=agent_id, assigned_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    detail = {"to": agent_id, **({"note": note} if note else {}), **({"auto": True} if auto else {})}
+    record(session, ticket_id=ticket_id, kind="assigned", at=now, actor_id=actor_id, detail=detail)
+    return True
+
+
+def transfer(session: Session, *, ticket_id: int, from_id: int, to_id: int, now: datetime, actor_id: int,
+             note: Optional[str] = None) -> bool:
+    """Move an assigned ticket from `from_id` to `to_id`; False when `from_id` no longer holds it."""
+    result = session.execute(
+        update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.assigned,
+                             Ticket.assigned_agent_id == from_id)
+        .values(assigned_agent_id=to_id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    detail = {"from": from_id, "to": to_id, **({"note": note} if note else {})}
+    record(session, ticket_id=ticket_id, kind="transferred", at=now, actor_id=actor_id, detail=detail)
+    return True
+
+
+def unassign(session: Session, *, ticket_id: int, from_id: int, now: datetime, actor_id: int) -> bool:
+    """Put a ticket `from_id` holds back in the queue; False when they no longer hold it."""
+    result = session.execute(
+        update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.assigned,
+                             Ticket.assigned_agent_id == from_id)
+        .values(status=TicketStatus.waiting, assigned_agent_id=None, assigned_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    record(session, ticket_id=ticket_id, kind="unassigned", at=now, actor_id=actor_id, detail={"from": from_id})
+    return True
 
 
 def open_ticket_for(session: Session, conversation_id: str) -> Optional[Ticket]:
