@@ -1,5 +1,6 @@
 """The widget's routes on the desk, keyed by its 128-bit session id (web-<32 hex>): the conversation
-read back (status, history), photos the shopper sends, and the offline form. None needs a desk login
+read back (status, history), photos the shopper sends, the offline form, and after the conversation the
+rating (CSAT) and the transcript by email (bot/desk/aftercare.py). None needs a desk login
 (roles=EVERYONE); the session id is the shopper's key. bot/desk/shop.py serves them with its routes.
 
 Reads may come from any page (they carry no cookies and answer with "*"); writes only from the shop's
@@ -18,7 +19,7 @@ from bot.chat.events import transcript
 from bot.chat.limits import RateLimit
 from bot.chat.session_ids import is_widget_session
 from bot.chat.sessions import handoff_status, seen_until, shopper_view
-from bot.desk import attachments, offline_messages
+from bot.desk import aftercare, attachments, offline_messages
 from bot.desk.blocking import in_session, in_thread
 from bot.desk.context import ENGINE, KNOWLEDGE, RASA, client_address, now
 from bot.desk.hygiene import BadRequest, json_object
@@ -39,6 +40,10 @@ MB = 1024 * 1024
 
 # /history makes Rasa send the whole conversation: a few calls a minute are all a widget needs.
 HISTORY_PER_MINUTE = 30
+# Ratings and transcript requests per address (attempts, refused ones included); aftercare.py limits the
+# mails themselves per conversation, recipient and day.
+CSAT_PER_MINUTE = 20
+TRANSCRIPT_REQUESTS_PER_HOUR = 10
 
 routes = Routes()
 # One limit per application (each test's desk starts afresh), made on first use.
@@ -49,6 +54,16 @@ def _history_limit(app: web.Application) -> RateLimit:
     if app not in _history_limits:
         _history_limits[app] = RateLimit(limit=HISTORY_PER_MINUTE, window=60.0)
     return _history_limits[app]
+
+
+_aftercare_limits: "WeakKeyDictionary[web.Application, Dict[str, RateLimit]]" = WeakKeyDictionary()
+
+
+def _aftercare_limit(app: web.Application, name: str) -> RateLimit:
+    limits = _aftercare_limits.setdefault(app, {"csat": RateLimit(limit=CSAT_PER_MINUTE, window=60.0),
+                                                "transcript": RateLimit(limit=TRANSCRIPT_REQUESTS_PER_HOUR,
+                                                                        window=3600.0)})
+    return limits[name]
 
 
 def _session_id(request: web.Request) -> Optional[str]:
@@ -105,12 +120,14 @@ async def chat_status(request: web.Request):
     if conversation_id is None:
         return _read_error(404, UNKNOWN_SESSION)
 
-    def read(session):
-        return handoff_status(session, conversation_id), seen_until(session, conversation_id)
-
     moment = now(request)
-    state, seen = await in_session(request.app[ENGINE], read)
-    return web.json_response({"handoff": state, "seen_until": seen,
+
+    def read(session):
+        return (handoff_status(session, conversation_id), seen_until(session, conversation_id),
+                aftercare.csat_request(session, conversation_id=conversation_id, now=moment))
+
+    state, seen, csat = await in_session(request.app[ENGINE], read)
+    return web.json_response({"handoff": state, "seen_until": seen, "csat": csat,
                               "support": support_now(request.app[KNOWLEDGE], moment), "now": _epoch(moment)},
                              headers=READ_CORS)
 
@@ -153,6 +170,8 @@ async def preflight(request: web.Request):
 
 routes.route("OPTIONS", "/chat/{session_id}/attachments", roles=EVERYONE)(preflight)
 routes.route("OPTIONS", "/chat/{session_id}/offline-message", roles=EVERYONE)(preflight)
+routes.route("OPTIONS", "/chat/{session_id}/csat", roles=EVERYONE)(preflight)
+routes.route("OPTIONS", "/chat/{session_id}/transcript", roles=EVERYONE)(preflight)
 
 
 async def _read_photo(request: web.Request) -> Optional[bytes]:
@@ -297,3 +316,67 @@ async def _confirm(request: web.Request, form, ticket_id: int, store) -> bool:
         logger.warning("could not mail the confirmation of ticket %s", ticket_id)
         return False
     return True
+
+
+@routes.post("/chat/{session_id}/csat", roles=EVERYONE)
+async def chat_csat(request: web.Request):
+    """The shopper's rating of the ticket an agent resolved (or its skip), once per ticket."""
+    conversation_id, refusal = _writer(request)
+    if refusal is not None:
+        return refusal
+    if not _aftercare_limit(request.app, "csat").allow(client_address(request)):
+        return _write_error(request, 429, "Too many requests; please wait a minute.")
+    try:
+        answer = aftercare.read_csat(json_object(request))
+        await in_session(request.app[ENGINE], aftercare.record_csat, conversation_id=conversation_id, answer=answer,
+                         now=now(request))
+    except BadRequest:
+        return _write_error(request, 400, "Please send the rating as a JSON object.")
+    except aftercare.Refused as refusal:
+        return _write_error(request, refusal.status, str(refusal))
+    return web.json_response({"ok": True}, headers=_write_cors(request))
+
+
+@routes.post("/chat/{session_id}/transcript", roles=EVERYONE)
+async def chat_transcript(request: web.Request):
+    """This session's conversation (and no other) mailed to the address the shopper gives, within limits."""
+    conversation_id, refusal = _writer(request)
+    if refusal is not None:
+        return refusal
+    if not _aftercare_limit(request.app, "transcript").allow(client_address(request)):
+        return _write_error(request, 429, aftercare.TOO_MANY_TRANSCRIPTS)
+    try:
+        data = json_object(request)
+        email = aftercare.read_address(data.get("email"))
+    except BadRequest:
+        return _write_error(request, 400, "Please send the address as a JSON object.")
+    except aftercare.Refused as refusal:
+        return _write_error(request, refusal.status, str(refusal))
+    mailer = offline_messages.mailer_of(request.app)
+    if mailer is None:
+        return _write_error(request, 503, aftercare.TRANSCRIPTS_CLOSED)
+    try:
+        tracker = await in_thread(request.app[RASA].tracker, conversation_id)
+    except RasaUnavailable:
+        return _write_error(request, 503, "The conversation can't be read right now; please try again later.")
+    lines = shopper_view(transcript(tracker))
+    if not aftercare.has_shopper_lines(lines):
+        return _write_error(request, 409, aftercare.NOTHING_TO_SEND)
+    engine, settings, store = request.app[ENGINE], get_settings(), request.app[KNOWLEDGE].kb.store
+    try:
+        mail_id = await in_thread(aftercare.claim_mail_committed, engine, kind="transcript",
+                                  conversation_id=conversation_id, email=email, now=now(request))
+    except aftercare.Refused as refusal:
+        if refusal.status == 429 and str(refusal) == aftercare.TRANSCRIPTS_CLOSED:
+            logger.warning("transcripts by email closed for today: %s sent", aftercare.TRANSCRIPTS_PER_DAY)
+        return _write_error(request, refusal.status, str(refusal))
+    message = aftercare.transcript_mail(to=email, lines=lines, language=data.get("language"), sender=settings.mail_from,
+                                        store=store.name, support_email=store.support.email,
+                                        time_zone=store.support.schedule.timezone)
+    try:
+        await in_thread(mailer.send, message)
+    except MailUnavailable:
+        logger.warning("could not mail the transcript of a conversation")
+        await in_session(engine, aftercare.release_mail, mail_id)
+        return _write_error(request, 503, "The email couldn't be sent right now; please try again later.")
+    return web.json_response({"ok": True}, status=201, headers=_write_cors(request))

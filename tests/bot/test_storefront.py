@@ -136,7 +136,7 @@ def test_history_gives_the_shopper_their_conversation_and_hand_over_state(sqlite
         assert body["handoff"] == {"status": "waiting", "position": 1}
         status = await (await client.get(f"/chat/{SESSION}/status")).json()
         # Monday 15:00 UTC is 10:00 in New York, inside the knowledge base's support hours.
-        assert status == {"handoff": {"status": "waiting", "position": 1}, "seen_until": None,
+        assert status == {"handoff": {"status": "waiting", "position": 1}, "seen_until": None, "csat": None,
                           "support": {"open": True, "next_opening": None}, "now": NOW.replace(tzinfo=timezone.utc).timestamp()}
     run(app_for(sqlite_engine, knowledge, rasa), scenario)
 
