@@ -43,7 +43,7 @@ HISTORY_PER_MINUTE = 30
 # Ratings and transcript requests per address (attempts, refused ones included); aftercare.py limits the
 # mails themselves per conversation, recipient and day.
 CSAT_PER_MINUTE = 20
-TRANSCRIPT_REQUESTS_PER_HOUR = 10
+TRANSCRIPT_REQUESTS_PER_HOUR = 5
 
 routes = Routes()
 # One limit per application (each test's desk starts afresh), made on first use.
