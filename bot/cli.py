@@ -24,8 +24,11 @@ def _check_kb(args) -> int:
 
 
 def _seed(args) -> int:
+    from datetime import datetime
+
     from bot.db import create_schema, get_engine, session_scope
     from bot.db.seed import seed
+    from bot.desk.canned import load_seed, seed_if_empty
     from bot.knowledge import get_knowledge
 
     engine = get_engine(args.database_url)
@@ -33,7 +36,9 @@ def _seed(args) -> int:
     today = date.fromisoformat(args.today) if args.today else date.today()
     with session_scope(engine) as session:
         summary = seed(session, get_knowledge().kb, today)
-    print(json.dumps({"customers": summary.customers, "orders": summary.orders, "by_status": summary.by_status}))
+        canned_replies = seed_if_empty(session, replies=load_seed(), now=datetime.utcnow())
+    print(json.dumps({"customers": summary.customers, "orders": summary.orders, "by_status": summary.by_status,
+                      "canned_replies_added": canned_replies}))
     return 0
 
 

@@ -33,7 +33,7 @@ def _utcnow() -> datetime:
 def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
                now: Callable[[], datetime] = _utcnow, secure_cookies: bool = False,
                storefront: Optional[Storefront] = None, training: Optional[TrainingPaths] = None,
-               client_ip_header: str = "") -> web.Application:
+               client_ip_header: str = "", sla_sweep_seconds: float = 0) -> web.Application:
     if storefront is None:
         storefront = Storefront(knowledge.kb, rasa_public_url="http://127.0.0.1:5005", identity_secret="",
                                 demo_sign_in=False)
@@ -52,6 +52,10 @@ def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
             workbench.routes, assets)
     check_declared(app)
     app.on_startup.append(_check_declared_at_start)
+    # The SLA sweep in the background every sla_sweep_seconds (serve-desk: SLA_SWEEP_SECONDS); 0: none.
+    app[sla_routes.SWEEP_SECONDS] = sla_sweep_seconds
+    app.cleanup_ctx.append(sla_routes.sweeper)
+    app.on_startup.append(canned_routes.seed_at_start)
     return app
 
 

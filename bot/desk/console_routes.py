@@ -150,12 +150,9 @@ async def api_resolve(request: web.Request):
 
 
 def _search(knowledge, query: str) -> list:
-    hit = knowledge.search(query)
-    answers = [{"question": hit.question, "answer": hit.answer}] if hit is not None else []
-    for name, compose in (("returns", knowledge.returns), ("shipping", knowledge.shipping),
-                          ("sizing", knowledge.sizing)):
-        answers.append({"question": f"{name}: {query}", "answer": compose(query).text})
-    return answers
+    """Knowledge-base articles ranked by relevance to the words typed (bot/knowledge/articles.py)."""
+    return [{"question": hit.article.question, "answer": hit.article.answer, "topic": hit.article.topic,
+             "score": hit.score} for hit in knowledge.articles.search(query)]
 
 
 @routes.get("/api/knowledge", roles=STAFF)
@@ -164,25 +161,3 @@ async def api_kb_search(request: web.Request):
     if not query:
         return web.json_response({"answers": []})
     return web.json_response({"answers": await in_thread(_search, request.app[KNOWLEDGE], query)})
-
-
-@routes.get("/api/canned-replies", roles=STAFF)
-async def api_canned(request: web.Request):
-    return web.json_response({"replies": canned_replies(request.app[KNOWLEDGE])})
-
-
-def canned_replies(knowledge) -> list:
-    """Quick replies per topic, composed from the knowledge base so they stay in line with it."""
-    kb = knowledge.kb
-    return [
-        {"topic": "greeting", "text": "Hi, I'm from the Trailhead team and I've read your conversation. Let me "
-                                      "look into this for you right now."},
-        {"topic": "late parcel", "text": "I'm sorry your parcel is late. " + kb.shipping.late_parcel},
-        {"topic": "lost parcel", "text": kb.shipping.lost_parcel},
-        {"topic": "damaged item", "text": kb.returns.damaged},
-        {"topic": "wrong item", "text": kb.returns.wrong_item},
-        {"topic": "refund timing", "text": kb.returns.refunds.timing},
-        {"topic": "returns", "text": kb.returns.how_to_start},
-        {"topic": "address change", "text": kb.shipping.address_change},
-        {"topic": "closing", "text": "Is there anything else I can help you with today?"},
-    ]

@@ -1,9 +1,10 @@
 """The store's knowledge base: loading, matching shopper wording to it, and composing answers."""
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Optional
 
 from bot.knowledge.answers import Answer, payment, returns, shipping, sizing
+from bot.knowledge.articles import ArticleIndex
 from bot.knowledge.faq_search import FaqHit, FaqIndex
 from bot.knowledge.loader import KnowledgeBase, KnowledgeBaseError, load_knowledge_base
 from bot.knowledge.matching import Matcher
@@ -33,6 +34,12 @@ class Knowledge:
 
     def search(self, text: str) -> Optional[FaqHit]:
         return self.faq.search(text)
+
+    @cached_property
+    def articles(self) -> ArticleIndex:
+        """Every answer as an article for the agents' search (bot/knowledge/articles.py), built on first use:
+        the actions never need it."""
+        return ArticleIndex(self.kb)
 
 
 @lru_cache(maxsize=4)

@@ -24,6 +24,11 @@ def free_sentence(region: ShippingRegion) -> str:
     return f"Standard shipping to {region.name} is free on orders over {money(region.free_over_cents)}."
 
 
+def method_answer(region: ShippingRegion, method: ShippingMethod) -> str:
+    return (f"{method.name} shipping to {region.name} costs {money(method.price_cents)} and takes "
+            f"{_days(method)} after dispatch with {method.carrier}. {free_sentence(region)} {region.duties}")
+
+
 def region_summary(region: ShippingRegion) -> str:
     methods = "; ".join(method_line(m) for m in region.methods)
     return f"To {region.name}: {methods}. {free_sentence(region)}"
@@ -88,8 +93,5 @@ def answer(kb: KnowledgeBase, matcher: Matcher, text: str) -> Answer:
             offered = ", ".join(m.name for m in region.methods)
             return Answer(f"We don't offer that option to {region.name}; we offer {offered}. "
                           f"{region_summary(region)}")
-        return Answer(
-            f"{method.name} shipping to {region.name} costs {money(method.price_cents)} and takes "
-            f"{_days(method)} after dispatch with {method.carrier}. {free_sentence(region)} {region.duties}"
-        )
+        return Answer(method_answer(region, method))
     return Answer(f"{region_summary(region)} {region.duties}")
