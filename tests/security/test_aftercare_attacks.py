@@ -199,3 +199,37 @@ def test_comments_are_bounded_and_kept_as_text(desk, sqlite_engine):
         # Stored as the words typed (the console shows text with textContent), minus control and bidi characters.
         assert ticket.csat_comment == markup + " fine"
         assert aftercare.csat_json(ticket)["comment"] == markup + " fine"
+
+
+def test_trainers_never_see_a_shoppers_contact_email(sqlite_engine, knowledge, tmp_path):
+    """The address from the offline form, one typed in the chat while waiting and one in a rating's comment:
+    on the ticket for agents, masked (or absent) for trainers."""
+    from tests.security.desk_helpers import login
+    from tests.tracker import store_events
+
+    add_user(sqlite_engine, "tia@shop.example", Role.trainer)
+    ticket_id = resolved_ticket(sqlite_engine, SESSION)
+    with session_scope(sqlite_engine) as session:
+        ticket = session.get(Ticket, ticket_id)
+        ticket.contact_email, ticket.csat_score, ticket.csat_comment = "form.left@example.com", 5, "cc me: c@example.org"
+    parse = {"intent": {"name": "inform", "confidence": 0.4}, "anger": {"score": 0.0, "level": "none", "cues": []}}
+    store_events(sqlite_engine, SESSION, [
+        {"event": "user", "text": "answer me at Typed.In.Chat@example.com please", "timestamp": START,
+         "parse_data": dict(parse, text="answer me at Typed.In.Chat@example.com please", entities=[])}])
+    app = desk_app(sqlite_engine, knowledge, tmp_path)
+
+    async def scenario(client):
+        assert (await login(client, "tia@shop.example")).status == 200
+        inbox = await client.get("/api/inbox", params={"status": "all"})
+        rows = (await inbox.json())["rows"]
+        assert [row["text"] for row in rows] == ["answer me at T***@e***.com please"]
+        bodies = [await inbox.text(), await (await client.get("/workbench")).text(),
+                  await (await client.get(f"/api/inbox/conversations/{rows[0]['conversation']}")).text()]
+        for route in (f"/api/tickets/{ticket_id}", "/api/tickets?status=resolved"):
+            refused = await client.get(route)
+            assert refused.status == 403
+            bodies.append(await refused.text())
+        for body in bodies:
+            for address in ("form.left@example.com", "typed.in.chat@example.com", "c@example.org"):
+                assert address not in body.lower()
+    run(app, scenario)
