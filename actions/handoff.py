@@ -8,7 +8,7 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions._context import client_of, contact_person, knowledge
+from actions._context import client_of, contact_person, knowledge, signed_in_email
 from bot.chat.events import as_custom, handoff_message
 from bot.db import session_scope
 from bot.handoff.queue import is_flooding, open_ticket, position_in_queue
@@ -46,7 +46,7 @@ class ActionHandoff(Action):
                     return [SlotSet("handoff_reason", None), SlotSet("pending_question", None)]
                 ticket = open_ticket(session, conversation_id=tracker.sender_id, reason=reason, peak_anger=score,
                                      peak_level=level, summary=summary, now=moment.replace(tzinfo=None),
-                                     client=client)
+                                     client=client, customer_email=signed_in_email(tracker))
                 position = position_in_queue(session, ticket)
         except SQLAlchemyError:
             logger.exception("ticket queue unavailable; giving the shopper the team's contacts instead")

@@ -10,7 +10,7 @@ from typing import List, Optional
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.db.models import OPEN_TICKET_STATUSES, Ticket, TicketStatus
+from bot.db.models import OPEN_TICKET_STATUSES, Customer, Order, Ticket, TicketStatus
 from bot.email_masking import mask_email
 from bot.handoff.history import record
 
@@ -61,8 +61,10 @@ def is_flooding(session, *, conversation_id: str, client: str, now: datetime) ->
 
 
 def open_ticket(session: Session, *, conversation_id: str, reason: str, peak_anger: float, peak_level: str,
-                summary: Summary, now: datetime, client: Optional[str] = None) -> Ticket:
-    """A new waiting ticket, or the conversation's open one (a shopper is queued once)."""
+                summary: Summary, now: datetime, client: Optional[str] = None,
+                customer_email: Optional[str] = None) -> Ticket:
+    """A new waiting ticket, or the conversation's open one (a shopper is queued once). `customer_email`:
+    the shop's signed identity, if any; else the verified order's customer, if any."""
     existing = session.execute(
         select(Ticket).where(Ticket.conversation_id == conversation_id, Ticket.status.in_(OPEN_TICKET_STATUSES))
     ).scalars().first()
@@ -72,7 +74,8 @@ def open_ticket(session: Session, *, conversation_id: str, reason: str, peak_ang
                     priority=priority_for(reason, peak_level), summary=summary.to_json(),
                     status=TicketStatus.waiting, created_at=now,
                     client_key=hashed_client(client) if client else None,
-                    last_shopper_at=now, verified_order=verified_order_of(summary), preview=preview_of(summary))
+                    last_shopper_at=now, verified_order=verified_order_of(summary), preview=preview_of(summary),
+                    customer_email=customer_email or order_customer_email(session, verified_order_of(summary)))
     session.add(ticket)
     session.flush()
     record(session, ticket_id=ticket.id, kind="created", at=now, detail={"reason": reason})
@@ -84,6 +87,12 @@ def preview_of(summary: Summary) -> Optional[str]:
     said = [m.get("text") for m in summary.last_messages if m.get("from") == "shopper" and m.get("text")]
     latest = said[-1] if said else (summary.asked[-1] if summary.asked else None)
     return mask_email(" ".join(latest.split()))[:PREVIEW_LENGTH] if latest else None
+
+
+def order_customer_email(session: Session, number: Optional[str]) -> Optional[str]:
+    if not number:
+        return None
+    return session.execute(select(Customer.email).join(Order.customer).where(Order.number == number)).scalar()
 
 
 def verified_order_of(summary: Summary) -> Optional[str]:

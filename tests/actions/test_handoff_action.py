@@ -5,8 +5,10 @@ from sqlalchemy import select
 
 import actions.handoff as handoff_module
 from actions.handoff import ActionHandoff
+from bot.chat.identity import sign_identity
 from bot.db import session_scope
-from bot.db.models import Ticket, TicketStatus
+from bot.db.models import Order, Ticket, TicketStatus
+from bot.settings import get_settings
 from tests.actions.helpers import run, slot_events, tracker
 
 MONDAY_MORNING = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)   # 10:00 in New York
@@ -63,3 +65,20 @@ def test_outside_hours_says_when_and_asks_for_an_email(monkeypatch, app_database
     assert "leave your email address" in shown["text"]
     assert shown["metadata"]["storefront"] == {"event": "handoff", "status": "offline", "position": 1}
     assert {"event": "pause", "timestamp": None} in events
+
+
+def test_the_ticket_knows_the_signed_in_customer_or_the_verified_orders(monkeypatch, app_database):
+    monkeypatch.setattr(handoff_module, "now", lambda: MONDAY_MORNING)
+    signed = conversation("signed-in")
+    signed.events[-1]["metadata"] = {"identity": sign_identity("Ava.Nguyen0@example.com",
+                                                               secret=get_settings().identity_secret)}
+    run(ActionHandoff(), signed)
+    verified = tracker("where is it", "order_status", slots={"handoff_reason": "requested", "verification": "verified",
+                                                             "verified_order": "TS100004"})
+    verified.sender_id = "verified"
+    run(ActionHandoff(), verified)
+    run(ActionHandoff(), conversation("anonymous"))
+    with session_scope(app_database) as session:
+        emails = dict(session.execute(select(Ticket.conversation_id, Ticket.customer_email)).all())
+        owner = session.execute(select(Order).where(Order.number == "TS100004")).scalar_one().customer.email
+    assert emails == {"signed-in": "ava.nguyen0@example.com", "verified": owner, "anonymous": None}
