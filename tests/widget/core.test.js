@@ -198,3 +198,74 @@ test("what only this browser holds stays through a read-back, in time order", ()
   assert.deepEqual(core.mergeHistory(server, local, []).map((m) => m.text),
                    ["offline", "the belt is missing", "Thanks! Your message has reached our team", "later"]);
 });
+
+test("a rating card is added once per ticket: not again after an answer, a reload or another poll", () => {
+  const messages = [{from: "system", event: "handback", text: "You're back", status: "sent"}];
+  assert.equal(core.csatToAsk({ticket: 7}, messages, {}), 7);
+  assert.equal(core.csatToAsk(null, messages, {}), null);
+  assert.equal(core.csatToAsk({ticket: "7"}, messages, {}), null);
+  assert.equal(core.csatToAsk({ticket: 7.5}, messages, {}), null);
+  assert.equal(core.csatToAsk({ticket: 7}, messages.concat([{from: "system", csat: 7, local: true}]), {}), null);
+  assert.equal(core.csatToAsk({ticket: 7}, messages, {7: "rated"}), null);
+  assert.equal(core.csatToAsk({ticket: 7}, messages, {7: "skipped"}), null);
+  // A later ticket of the same conversation is asked about.
+  assert.equal(core.csatToAsk({ticket: 9}, messages.concat([{from: "system", csat: 7, local: true}]), {7: "rated"}), 9);
+});
+
+test("a rating needs a score of 1 to 5; the comment is optional and bounded", () => {
+  assert.equal(core.csatProblem(null, ""), "csatPick");
+  assert.equal(core.csatProblem(0, ""), "csatPick");
+  assert.equal(core.csatProblem("5", ""), "csatPick");
+  assert.equal(core.csatProblem(5, ""), null);
+  assert.equal(core.csatProblem(1, "x".repeat(1000)), null);
+  assert.equal(core.csatProblem(1, "x".repeat(1001)), "csatTooLong");
+  assert.deepEqual(core.csatBody(3, 4, "  kind and quick  "), {ticket: 3, score: 4, comment: "kind and quick"});
+  assert.deepEqual(core.csatBody(3, 4, "   "), {ticket: 3, score: 4});
+  assert.deepEqual(core.csatBody(3, null, "ignored"), {ticket: 3, skip: true});
+});
+
+test("the desk's answers to a rating and a transcript request", () => {
+  assert.equal(core.csatOutcome(200), "done");
+  assert.equal(core.csatOutcome(409), "done");  // already answered (another tab): stop asking
+  assert.equal(core.csatOutcome(404), "gone");
+  assert.equal(core.csatOutcome(503), "failed");
+  assert.equal(core.csatOutcome(0), "failed");
+  assert.equal(core.transcriptOutcome(201), null);
+  assert.equal(core.transcriptOutcome(400), "emailInvalid");
+  assert.equal(core.transcriptOutcome(409), "transcriptEmpty");
+  assert.equal(core.transcriptOutcome(429), "transcriptLimit");
+  assert.equal(core.transcriptOutcome(503), "transcriptFailed");
+});
+
+test("every language names the five scores", () => {
+  for (const language of core.LANGUAGES) {
+    const words = core.STRINGS[language];
+    const labels = core.SCORES.map((score) => core.csatLabel(words, score));
+    assert.equal(new Set(labels).size, 5, language);
+    for (const label of labels) assert.ok(label.trim() && !/^\d$/.test(label), `${language}: ${label}`);
+  }
+});
+
+test("after a hand-back a poll that still sees the agent does not undo it", () => {
+  assert.deepEqual(core.handoffFromPoll({status: "back"}, {status: "with_agent", agent_name: "Ana"}), {status: "back"});
+  assert.deepEqual(core.handoffFromPoll({status: "back"}, {status: "waiting", position: 1}), {status: "waiting", position: 1});
+  assert.deepEqual(core.handoffFromPoll({status: "back"}, {status: "none"}), {status: "back"});
+  assert.deepEqual(core.handoffFromPoll({status: "waiting"}, {status: "with_agent", agent_name: "Ana"}),
+                   {status: "with_agent", agent_name: "Ana"});
+});
+
+test("there is a conversation to email once the server holds a message", () => {
+  assert.equal(core.hasConversation([]), false);
+  assert.equal(core.hasConversation([{from: "shopper", status: "pending"}]), false);
+  assert.equal(core.hasConversation([{from: "shopper", text: "x", status: "sent", local: true}]), false);
+  assert.equal(core.hasConversation([{from: "system", csat: 3, local: true}]), false);
+  assert.equal(core.hasConversation([{from: "shopper", status: "sent"}]), true);
+  assert.equal(core.hasConversation([{from: "bot", text: "hi"}]), true);
+});
+
+test("an email address is checked the same way for the offline form and the transcript", () => {
+  assert.equal(core.emailProblem(" jo@example.com "), null);
+  assert.equal(core.emailProblem("jo@"), "emailInvalid");
+  assert.equal(core.emailProblem("jo@example.com\nBcc: x@y.z"), "emailInvalid");
+  assert.equal(core.emailProblem("x".repeat(250) + "@example.com"), "emailInvalid");
+});

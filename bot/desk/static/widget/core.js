@@ -9,7 +9,9 @@
  * - what a message from the server means (rasa-webchat's text shape with our data in metadata.storefront,
  *   and the older shape of conversations stored before it);
  * - the marks under the shopper's messages (not sent, seen, passed on to the team);
- * - photo checks before an upload; whether the message list should follow new messages.
+ * - photo checks before an upload; whether the message list should follow new messages;
+ * - after the conversation: when to ask for a rating (once per ticket, across reloads), and what the
+ *   desk's answers to a rating or a transcript request mean.
  */
 (function (root, factory) {
   if (typeof module === "object" && module.exports) module.exports = factory();
@@ -43,7 +45,17 @@
       email: "Your email", messageForTeam: "Your message for the team", offlineSend: "Send message",
       offlineSent: "Thanks! Your message has reached our team; we'll reply to {email}.",
       offlineFailed: "Your message couldn't be sent. Please try again.",
-      emailInvalid: "Please enter a valid email address.", messageEmpty: "Please write a message."
+      emailInvalid: "Please enter a valid email address.", messageEmpty: "Please write a message.",
+      csatQuestion: "How did our team do?", csatScale: "Your rating, from 1 (very poor) to 5 (excellent)",
+      csatLabels: "Very poor|Poor|OK|Good|Excellent", csatComment: "Anything you'd like to add? (optional)",
+      csatSend: "Send rating", csatSkip: "Skip", csatThanks: "Thank you for your rating!",
+      csatPick: "Please choose a rating from 1 to 5.", csatTooLong: "Comments can be up to {n} characters.",
+      csatFailed: "Your rating couldn't be sent. Please try again.",
+      transcript: "Email me this conversation", transcriptSend: "Send",
+      transcriptSent: "We've sent this conversation to {email}.",
+      transcriptFailed: "The conversation couldn't be sent. Please try again later.",
+      transcriptLimit: "This conversation has been emailed often enough today. Please try again tomorrow.",
+      transcriptEmpty: "There's nothing to send yet."
     },
     de: {
       open: "Chat starten", close: "Chat schließen", send: "Senden", placeholder: "Ihre Frage",
@@ -70,7 +82,17 @@
       email: "Ihre E-Mail-Adresse", messageForTeam: "Ihre Nachricht an das Team", offlineSend: "Nachricht senden",
       offlineSent: "Danke! Ihre Nachricht ist bei unserem Team angekommen; wir antworten an {email}.",
       offlineFailed: "Ihre Nachricht konnte nicht gesendet werden. Bitte versuchen Sie es noch einmal.",
-      emailInvalid: "Bitte geben Sie eine gültige E-Mail-Adresse ein.", messageEmpty: "Bitte schreiben Sie eine Nachricht."
+      emailInvalid: "Bitte geben Sie eine gültige E-Mail-Adresse ein.", messageEmpty: "Bitte schreiben Sie eine Nachricht.",
+      csatQuestion: "Wie zufrieden waren Sie mit unserem Team?", csatScale: "Ihre Bewertung, von 1 (sehr schlecht) bis 5 (ausgezeichnet)",
+      csatLabels: "Sehr schlecht|Schlecht|In Ordnung|Gut|Ausgezeichnet", csatComment: "Möchten Sie noch etwas hinzufügen? (optional)",
+      csatSend: "Bewertung senden", csatSkip: "Überspringen", csatThanks: "Vielen Dank für Ihre Bewertung!",
+      csatPick: "Bitte wählen Sie eine Bewertung von 1 bis 5.", csatTooLong: "Kommentare dürfen höchstens {n} Zeichen haben.",
+      csatFailed: "Ihre Bewertung konnte nicht gesendet werden. Bitte versuchen Sie es noch einmal.",
+      transcript: "Diese Unterhaltung per E-Mail senden", transcriptSend: "Senden",
+      transcriptSent: "Wir haben diese Unterhaltung an {email} gesendet.",
+      transcriptFailed: "Die Unterhaltung konnte nicht gesendet werden. Bitte versuchen Sie es später noch einmal.",
+      transcriptLimit: "Diese Unterhaltung wurde heute schon oft genug gesendet. Bitte versuchen Sie es morgen wieder.",
+      transcriptEmpty: "Es gibt noch nichts zu senden."
     },
     fr: {
       open: "Discuter avec nous", close: "Fermer la discussion", send: "Envoyer", placeholder: "Posez votre question",
@@ -97,7 +119,17 @@
       email: "Votre e-mail", messageForTeam: "Votre message pour l'équipe", offlineSend: "Envoyer le message",
       offlineSent: "Merci ! Votre message est bien parvenu à notre équipe ; nous répondrons à {email}.",
       offlineFailed: "Votre message n'a pas pu être envoyé. Veuillez réessayer.",
-      emailInvalid: "Veuillez saisir une adresse e-mail valide.", messageEmpty: "Veuillez écrire un message."
+      emailInvalid: "Veuillez saisir une adresse e-mail valide.", messageEmpty: "Veuillez écrire un message.",
+      csatQuestion: "Comment notre équipe s'en est-elle sortie ?", csatScale: "Votre note, de 1 (très mauvais) à 5 (excellent)",
+      csatLabels: "Très mauvais|Mauvais|Correct|Bien|Excellent", csatComment: "Autre chose à ajouter ? (facultatif)",
+      csatSend: "Envoyer la note", csatSkip: "Passer", csatThanks: "Merci pour votre note !",
+      csatPick: "Veuillez choisir une note de 1 à 5.", csatTooLong: "Les commentaires peuvent contenir jusqu'à {n} caractères.",
+      csatFailed: "Votre note n'a pas pu être envoyée. Veuillez réessayer.",
+      transcript: "Recevoir cette conversation par e-mail", transcriptSend: "Envoyer",
+      transcriptSent: "Nous avons envoyé cette conversation à {email}.",
+      transcriptFailed: "La conversation n'a pas pu être envoyée. Veuillez réessayer plus tard.",
+      transcriptLimit: "Cette conversation a déjà été envoyée assez souvent aujourd'hui. Veuillez réessayer demain.",
+      transcriptEmpty: "Il n'y a encore rien à envoyer."
     },
     es: {
       open: "Chatea con nosotros", close: "Cerrar el chat", send: "Enviar", placeholder: "Escribe tu pregunta",
@@ -124,7 +156,17 @@
       email: "Tu correo electrónico", messageForTeam: "Tu mensaje para el equipo", offlineSend: "Enviar mensaje",
       offlineSent: "¡Gracias! Tu mensaje ha llegado a nuestro equipo; responderemos a {email}.",
       offlineFailed: "No se pudo enviar tu mensaje. Inténtalo de nuevo.",
-      emailInvalid: "Introduce una dirección de correo válida.", messageEmpty: "Escribe un mensaje."
+      emailInvalid: "Introduce una dirección de correo válida.", messageEmpty: "Escribe un mensaje.",
+      csatQuestion: "¿Qué tal te ha atendido nuestro equipo?", csatScale: "Tu valoración, de 1 (muy mala) a 5 (excelente)",
+      csatLabels: "Muy mala|Mala|Normal|Buena|Excelente", csatComment: "¿Quieres añadir algo? (opcional)",
+      csatSend: "Enviar valoración", csatSkip: "Omitir", csatThanks: "¡Gracias por tu valoración!",
+      csatPick: "Elige una valoración del 1 al 5.", csatTooLong: "Los comentarios pueden tener hasta {n} caracteres.",
+      csatFailed: "No se pudo enviar tu valoración. Inténtalo de nuevo.",
+      transcript: "Enviarme esta conversación por correo", transcriptSend: "Enviar",
+      transcriptSent: "Hemos enviado esta conversación a {email}.",
+      transcriptFailed: "No se pudo enviar la conversación. Inténtalo más tarde.",
+      transcriptLimit: "Esta conversación ya se ha enviado bastantes veces hoy. Inténtalo mañana.",
+      transcriptEmpty: "Todavía no hay nada que enviar."
     },
     zh: {
       open: "联系我们", close: "关闭聊天", send: "发送", placeholder: "请输入您的问题",
@@ -151,7 +193,17 @@
       email: "您的邮箱", messageForTeam: "给客服的留言", offlineSend: "发送留言",
       offlineSent: "谢谢！您的留言已送达我们的团队，我们会回复到 {email}。",
       offlineFailed: "留言发送失败，请重试。",
-      emailInvalid: "请输入有效的邮箱地址。", messageEmpty: "请填写留言内容。"
+      emailInvalid: "请输入有效的邮箱地址。", messageEmpty: "请填写留言内容。",
+      csatQuestion: "您对我们团队的服务满意吗？", csatScale: "您的评分：1（很差）到 5（非常好）",
+      csatLabels: "很差|较差|一般|满意|非常好", csatComment: "还有什么想补充的吗？（可选）",
+      csatSend: "提交评分", csatSkip: "跳过", csatThanks: "感谢您的评分！",
+      csatPick: "请选择 1 到 5 分。", csatTooLong: "评论最多 {n} 个字符。",
+      csatFailed: "评分提交失败，请重试。",
+      transcript: "将此对话发送到我的邮箱", transcriptSend: "发送",
+      transcriptSent: "我们已将此对话发送到 {email}。",
+      transcriptFailed: "对话发送失败，请稍后重试。",
+      transcriptLimit: "此对话今天已发送多次，请明天再试。",
+      transcriptEmpty: "目前还没有可发送的内容。"
     }
   };
   var LANGUAGES = Object.keys(STRINGS);
@@ -349,6 +401,14 @@
     return fromDesk;
   }
 
+  /** The same after a status poll, which the widget also makes for a while after a hand-back (to learn
+   *  that a rating is wanted): the desk may still hold the ticket for a moment then, so "with an agent"
+   *  does not undo the hand-back (an agent who joins again says so in the conversation). */
+  function handoffFromPoll(current, fromDesk) {
+    if (current && current.status === "back" && fromDesk && fromDesk.status === "with_agent") return current;
+    return handoffFromStatus(current, fromDesk);
+  }
+
   function isWaiting(handoff) {
     return !!handoff && (handoff.status === "waiting" || handoff.status === "offline");
   }
@@ -392,13 +452,68 @@
   }
 
   // -- the offline form ----------------------------------------------------------------------
-  function offlineFormProblem(email, message) {
+  function emailProblem(email) {
     var address = String(email || "").trim();
-    if (!/^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/.test(address) || address.length > 254) return "emailInvalid";
+    return /^[^\s@]{1,64}@[^\s@]+\.[^\s@]{2,}$/.test(address) && address.length <= 254 ? null : "emailInvalid";
+  }
+
+  function offlineFormProblem(email, message) {
+    if (emailProblem(email)) return "emailInvalid";
     var words = String(message || "").trim();
     if (!words) return "messageEmpty";
     if (words.length > MAX_MESSAGE) return "tooLong";
     return null;
+  }
+
+  // -- after the conversation: the rating card and the transcript by email ------------------
+  var MAX_COMMENT = 1000;
+  var SCORES = [1, 2, 3, 4, 5];
+
+  /** The ticket whose rating card to add now, or null: the desk asks for one (the status route's
+   *  "csat") and this browser holds neither a card for it nor an answer to it, so that a reload or
+   *  another poll never asks twice. */
+  function csatToAsk(fromStatus, messages, answered) {
+    var ticket = fromStatus && typeof fromStatus === "object" ? fromStatus.ticket : null;
+    if (typeof ticket !== "number" || ticket % 1 !== 0 || ticket < 1) return null;
+    if (answered && answered[ticket]) return null;
+    return (messages || []).some(function (m) { return m.csat === ticket; }) ? null : ticket;
+  }
+
+  function csatProblem(score, comment) {
+    if (SCORES.indexOf(score) < 0) return "csatPick";
+    if (String(comment || "").trim().length > MAX_COMMENT) return "csatTooLong";
+    return null;
+  }
+
+  /** The body of POST /chat/{session}/csat: a score with its comment (if any), or a skip (score null). */
+  function csatBody(ticket, score, comment) {
+    if (score === null) return {ticket: ticket, skip: true};
+    var words = String(comment || "").trim();
+    return words ? {ticket: ticket, score: score, comment: words} : {ticket: ticket, score: score};
+  }
+
+  /** What the desk's answer (an HTTP status) means for the card: "done" (stored, or it already had an
+   *  answer), "gone" (not this conversation's to rate: drop the card) or "failed" (the shopper may retry). */
+  function csatOutcome(status) {
+    if ((status >= 200 && status < 300) || status === 409) return "done";
+    return status === 404 ? "gone" : "failed";
+  }
+
+  function csatLabel(words, score) {
+    return String(words.csatLabels).split("|")[score - 1] || String(score);
+  }
+
+  /** The words for a transcript request's answer (an HTTP status), or null when it was sent. */
+  function transcriptOutcome(status) {
+    if (status >= 200 && status < 300) return null;
+    return {400: "emailInvalid", 409: "transcriptEmpty", 429: "transcriptLimit"}[status] || "transcriptFailed";
+  }
+
+  /** Whether there is a conversation to email: something the server holds, not only this browser. */
+  function hasConversation(messages) {
+    return (messages || []).some(function (m) {
+      return !m.local && !m.csat && (m.from !== "shopper" || m.status === "sent");
+    });
   }
 
   // -- scrolling -----------------------------------------------------------------------------
@@ -412,8 +527,11 @@
     pickLanguage: pickLanguage, wordsFor: wordsFor, format: format,
     newMessageId: newMessageId, shopperMessage: shopperMessage, restoreOutbox: restoreOutbox,
     nextToSend: nextToSend, metadataFor: metadataFor,
-    mergeHistory: mergeHistory, fromServer: fromServer, handoffFromStatus: handoffFromStatus, isWaiting: isWaiting,
+    mergeHistory: mergeHistory, fromServer: fromServer, handoffFromStatus: handoffFromStatus,
+    handoffFromPoll: handoffFromPoll, isWaiting: isWaiting,
     markFor: markFor, marks: marks, photoProblem: photoProblem, uploadType: uploadType,
-    offlineFormProblem: offlineFormProblem, isAtBottom: isAtBottom
+    emailProblem: emailProblem, offlineFormProblem: offlineFormProblem, isAtBottom: isAtBottom,
+    MAX_COMMENT: MAX_COMMENT, SCORES: SCORES, csatToAsk: csatToAsk, csatProblem: csatProblem, csatBody: csatBody,
+    csatOutcome: csatOutcome, csatLabel: csatLabel, transcriptOutcome: transcriptOutcome, hasConversation: hasConversation
   };
 });
