@@ -344,6 +344,7 @@ def _serve_desk(args) -> int:
 
     from bot.db import create_schema, get_engine
     from bot.desk.app import create_app
+    from bot.desk.assignment import AutoAssign
     from bot.desk.rasa_client import RasaClient
     from bot.desk.storefront import Storefront
     from bot.knowledge import KnowledgeBaseError, get_knowledge
@@ -364,7 +365,8 @@ def _serve_desk(args) -> int:
                             identity_secret=settings.identity_secret, demo_sign_in=settings.demo_sign_in)
     app = create_app(engine=engine, rasa=RasaClient(settings.rasa_url, token), knowledge=knowledge,
                      secure_cookies=settings.is_production, storefront=storefront,
-                     client_ip_header=settings.client_ip_header)
+                     client_ip_header=settings.client_ip_header,
+                     auto_assign=AutoAssign(settings.auto_assign, settings.agent_open_limit))
     web.run_app(app, host=args.host, port=args.port or settings.desk_port, print=None)
     return 0
 

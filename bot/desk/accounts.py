@@ -94,7 +94,8 @@ def log_in(session: Session, *, email: str, password: str, now: datetime,
 
 
 def _as_dict(user: User) -> dict:
-    return {"id": user.id, "name": user.name, "email": user.email, "role": user.role}
+    return {"id": user.id, "name": user.name, "email": user.email, "role": user.role,
+            "availability": user.availability}
 
 
 def user_for_token(session: Session, token: Optional[str], now: datetime) -> Optional[User]:

@@ -11,7 +11,9 @@ from sqlalchemy.engine import Engine
 
 from bot.desk import (aftercare_routes, auth_routes, canned_routes, console_routes, customer_routes, health_routes,
                       inbox_routes, live, shop, sla_routes, workbench)
-from bot.desk.context import CLIENT_IP_HEADER, CLOCK, ENGINE, KNOWLEDGE, RASA, SECURE_COOKIES, STOREFRONT
+from bot.desk.assignment import AutoAssign
+from bot.desk.context import (AUTO_ASSIGN, CLIENT_IP_HEADER, CLOCK, ENGINE, KNOWLEDGE, RASA, SECURE_COOKIES,
+                              STOREFRONT)
 from bot.desk.hygiene import SECURITY_HEADERS, add_security_headers, bounded_bodies, json_errors
 from bot.desk.rasa_client import RasaClient
 from bot.desk.routing import EVERYONE, Routes, check_declared, guard, install
@@ -33,13 +35,15 @@ def _utcnow() -> datetime:
 def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
                now: Callable[[], datetime] = _utcnow, secure_cookies: bool = False,
                storefront: Optional[Storefront] = None, training: Optional[TrainingPaths] = None,
-               client_ip_header: str = "", sla_sweep_seconds: float = 0) -> web.Application:
+               client_ip_header: str = "", sla_sweep_seconds: float = 0,
+               auto_assign: Optional[AutoAssign] = None) -> web.Application:
     if storefront is None:
         storefront = Storefront(knowledge.kb, rasa_public_url="http://127.0.0.1:5005", identity_secret="",
                                 demo_sign_in=False)
     app = web.Application(middlewares=[json_errors, bounded_bodies, guard], client_max_size=CLIENT_MAX_SIZE)
     app[ENGINE], app[RASA], app[KNOWLEDGE], app[STOREFRONT] = engine, rasa, knowledge, storefront
     app[CLOCK], app[SECURE_COOKIES], app[CLIENT_IP_HEADER] = now, secure_cookies, client_ip_header
+    app[AUTO_ASSIGN] = auto_assign or AutoAssign()
     app.on_response_prepare.append(add_security_headers)
 
     assets = Routes()
@@ -52,6 +56,7 @@ def create_app(*, engine: Engine, rasa: RasaClient, knowledge: Knowledge,
             workbench.routes, assets)
     check_declared(app)
     app.on_startup.append(_check_declared_at_start)
+    live.attach(app)  # the live feed's watcher runs while the app does
     # The SLA sweep in the background every sla_sweep_seconds (serve-desk: SLA_SWEEP_SECONDS); 0: none.
     app[sla_routes.SWEEP_SECONDS] = sla_sweep_seconds
     app.cleanup_ctx.append(sla_routes.sweeper)

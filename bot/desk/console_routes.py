@@ -7,7 +7,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.chat.events import transcript
-from bot.desk import attachments, tickets
+from bot.desk import attachments, inbox, inbox_routes, tickets
 from bot.desk.blocking import in_session, in_thread
 from bot.desk.context import ENGINE, KNOWLEDGE, RASA, USER, now
 from bot.desk.hygiene import BadRequest, error, json_object, optional_text, row_id, text_field
@@ -40,12 +40,14 @@ async def console_page(request: web.Request):
 
 @routes.get("/api/tickets", roles=STAFF)
 async def api_tickets(request: web.Request):
-    which = request.query.get("status", "waiting")
-    if which not in tickets.LISTS:
-        return error(400, "status must be " + ", ".join(tickets.LISTS[:-1]) + " or " + tickets.LISTS[-1])
-    found = await in_session(request.app[ENGINE], tickets.list_tickets, which=which, user_id=request[USER]["id"],
-                             now=now(request))
-    return web.json_response({"tickets": found})
+    """A page of an inbox view with filters and search (bot/desk/inbox.py); ?status= names the older lists."""
+    try:
+        optional_text(request.query.get("q"))
+        query = inbox.read_query(request.query)
+    except inbox.BadQuery as problem:
+        return error(400, str(problem))
+    return web.json_response(await in_session(request.app[ENGINE], tickets.list_tickets, query=query,
+                                              user_id=request[USER]["id"], now=now(request)))
 
 
 @routes.get("/api/tickets/{ticket_id}", roles=STAFF)
@@ -90,11 +92,7 @@ async def api_claim(request: web.Request):
         return error(404, "no such ticket")
     if not won:
         return error(409, "someone else has already taken this conversation")
-    try:
-        await in_thread(request.app[RASA].announce_agent, conversation_id, agent_id=user["id"], agent_name=user["name"])
-    except RasaUnavailable:
-        # The claim stands; the shopper learns who answers from the agent's first message.
-        logger.warning("could not tell conversation %s that an agent joined", conversation_id)
+    await inbox_routes.announce(request.app, conversation_id, agent_id=user["id"], agent_name=user["name"])
     return web.json_response({"ok": True})
 
 
@@ -121,6 +119,8 @@ async def api_message(request: web.Request):
                         agent_name=user["name"])
     except RasaUnavailable:
         return error(503, "the assistant's server is not answering; the message was not sent")
+    await in_session(request.app[ENGINE], tickets.agent_replied, ticket_id=_ticket_id(request), agent_id=user["id"],
+                     now=now(request))
     return web.json_response({"ok": True})
 
 
@@ -137,6 +137,9 @@ async def api_note(request: web.Request):
 
 @routes.post("/api/tickets/{ticket_id}/resolve", roles=STAFF)
 async def api_resolve(request: web.Request):
+    """Hand the conversation back to the assistant and close the ticket with a resolution tag
+    ({"tag": one of GET /api/resolution-tags}; the console always sends one)."""
+    tag = inbox_routes.resolution_tag(request)
     conversation_id, problem = await _held(request)
     if problem is not None:
         return problem
@@ -144,9 +147,12 @@ async def api_resolve(request: web.Request):
         await in_thread(request.app[RASA].hand_back, conversation_id, HANDBACK_TEXT)
     except RasaUnavailable:
         return error(503, "the assistant's server is not answering; the conversation is still yours")
-    await in_session(request.app[ENGINE], tickets.resolve_ticket, ticket_id=_ticket_id(request),
-                     agent_id=request[USER]["id"], now=now(request))
-    return web.json_response({"ok": True})
+    ticket = await in_session(request.app[ENGINE], tickets.resolve_ticket, ticket_id=_ticket_id(request),
+                              agent_id=request[USER]["id"], now=now(request), tag=tag)
+    if ticket is None:
+        return error(409, "this conversation is no longer yours")
+    await inbox_routes.auto_assign_now(request.app)  # the agent has room for another conversation
+    return web.json_response({"ok": True, "ticket": ticket})
 
 
 def _search(knowledge, query: str) -> list:

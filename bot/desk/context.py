@@ -16,6 +16,8 @@ CLOCK = web.AppKey("clock", Callable[[], datetime])
 SECURE_COOKIES = web.AppKey("secure_cookies", bool)
 # The header a trusted balancer puts the client's address in (CLIENT_IP_HEADER); empty: the peer address.
 CLIENT_IP_HEADER = web.AppKey("client_ip_header", str)
+# AUTO_ASSIGN / AGENT_OPEN_LIMIT as bot.desk.assignment.AutoAssign; absent: no automatic assignment.
+AUTO_ASSIGN = web.AppKey("auto_assign", Any)
 # The signed-in desk user of a request ({"id", "email", "name", "role"}), set by bot/desk/routing.py.
 USER = web.RequestKey("user", dict)
 

@@ -8,14 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Ticket, TicketNote, TicketStatus
-from bot.desk import attachments
-from bot.handoff.queue import claim, resolve, waiting_tickets
+from bot.desk import attachments, inbox, sla
+from bot.handoff.history import record
+from bot.handoff.queue import PREVIEW_LENGTH, claim, resolve
 from bot.orders.lookup import find_order_view
 from bot.orders.masking import mask_email
 
 # Waiting longer than this is highlighted in the queue (seconds).
 LONG_WAIT = 15 * 60
-LISTS = ("waiting", "mine", "assigned", "resolved", "abandoned")
 
 
 class NoSuchTicket(LookupError):
@@ -26,18 +26,39 @@ class NotYours(RuntimeError):
     """The ticket is not assigned to the agent asking."""
 
 
-def ticket_json(ticket: Ticket, now: datetime) -> dict:
+def _iso(moment: Optional[datetime]) -> Optional[str]:
+    return moment.isoformat() + "Z" if moment is not None else None
+
+
+def ticket_json(ticket: Ticket, now: datetime, *, viewer_id: Optional[int] = None) -> dict:
+    """A ticket as the console lists it; `unread` is for the viewer (bot/desk/inbox.py has_unread)."""
     waited = int(((ticket.assigned_at or now) - ticket.created_at).total_seconds())
+    summary = json.loads(ticket.summary or "{}")
     return {
         "id": ticket.id, "conversation_id": ticket.conversation_id, "reason": ticket.reason,
-        "peak_anger": ticket.peak_anger, "priority": ticket.priority, "status": ticket.status.value,
-        "created_at": ticket.created_at.isoformat() + "Z", "waiting_seconds": waited,
+        "reason_text": inbox.reason_text(ticket.reason), "peak_anger": ticket.peak_anger,
+        "anger_level": inbox.anger_level(ticket), "priority": ticket.priority, "status": ticket.status.value,
+        "created_at": _iso(ticket.created_at), "waiting_seconds": waited,
         "long_wait": ticket.status == TicketStatus.waiting and waited > LONG_WAIT,
         "assigned_agent": ticket.assigned_agent.name if ticket.assigned_agent else None,
-        "assigned_agent_id": ticket.assigned_agent_id,
-        "handle_seconds": ticket.handle_seconds, "summary": json.loads(ticket.summary or "{}"),
-        "contact_email": ticket.contact_email,
+        "assigned_agent_id": ticket.assigned_agent_id, "assigned_at": _iso(ticket.assigned_at),
+        "handle_seconds": ticket.handle_seconds, "summary": summary,
+        "contact_email": ticket.contact_email, "preview": ticket.preview or _summary_preview(summary),
+        "last_shopper_at": _iso(ticket.last_shopper_at), "last_agent_at": _iso(ticket.last_agent_at),
+        "first_reply_at": _iso(ticket.first_reply_at), "awaiting_reply": inbox.awaiting_reply(ticket),
+        "verified_order": ticket.verified_order, "customer_email": ticket.customer_email,
+        "flagged": bool(ticket.flagged), "resolution_tag": ticket.resolution_tag,
+        "resolved_at": _iso(ticket.resolved_at), "sla": sla.clock_json(ticket, now),
+        "csat": ({"score": ticket.csat_score, "comment": ticket.csat_comment, "at": _iso(ticket.csat_at)}
+                 if ticket.csat_score is not None else None),
+        "unread": inbox.has_unread(ticket, viewer_id),
     }
+
+
+def _summary_preview(summary: dict) -> Optional[str]:
+    """For tickets opened before previews were kept, or by the offline form: the latest thing asked."""
+    asked = [text for text in summary.get("asked") or [] if isinstance(text, str) and text.strip()]
+    return mask_email(" ".join(asked[-1].split()))[:PREVIEW_LENGTH] if asked else None
 
 
 def verified_order_details(session: Session, slots: dict) -> Optional[dict]:
@@ -57,20 +78,14 @@ def verified_order_details(session: Session, slots: dict) -> Optional[dict]:
     }
 
 
-def list_tickets(session: Session, *, which: str, user_id: int, now: datetime) -> List[dict]:
-    """One of the console's lists (LISTS); ValueError for any other name."""
-    if which == "waiting":
-        tickets = waiting_tickets(session)
-    elif which == "mine":
-        tickets = session.execute(select(Ticket).where(
-            Ticket.assigned_agent_id == user_id, Ticket.status == TicketStatus.assigned)
-            .order_by(Ticket.assigned_at)).scalars()
-    elif which in LISTS:
-        tickets = session.execute(select(Ticket).where(Ticket.status == TicketStatus(which))
-                                  .order_by(Ticket.created_at.desc()).limit(200)).scalars()
-    else:
-        raise ValueError(which)
-    return [ticket_json(ticket, now) for ticket in tickets]
+def list_tickets(session: Session, *, query: inbox.Query, user_id: int, now: datetime) -> dict:
+    """A page of one of the inbox's views (or an older list name), with every view's count and the
+    viewer's unread count: a few queries whatever the page size."""
+    found, total = inbox.find(session, query, viewer_id=user_id, now=now)
+    counts, unread = inbox.counts(session, viewer_id=user_id)
+    return {"tickets": [ticket_json(ticket, now, viewer_id=user_id) for ticket in found], "total": total,
+            "page": query.page, "per_page": query.per_page, "pages": max(1, -(-total // query.per_page)),
+            "counts": counts, "unread": unread, "now": _iso(now)}
 
 
 def _ticket(session: Session, ticket_id: int) -> Ticket:
@@ -109,14 +124,20 @@ def record_seen(session: Session, *, ticket_id: int, agent_id: int, until: float
 
 
 def add_note(session: Session, *, ticket_id: int, author_id: int, text: str, now: datetime) -> None:
-    _ticket(session, ticket_id)
+    ticket = _ticket(session, ticket_id)
     session.add(TicketNote(ticket_id=ticket_id, author_id=author_id, text=text, created_at=now))
+    record(session, ticket_id=ticket_id, kind="noted", at=now, actor_id=author_id)
+    sla.refresh_clock(session, ticket, now)
 
 
 def claim_ticket(session: Session, *, ticket_id: int, agent_id: int, now: datetime) -> Tuple[bool, str]:
     """(won, conversation id): False when someone else took it first."""
     ticket = _ticket(session, ticket_id)
-    return claim(session, ticket_id=ticket.id, agent_id=agent_id, now=now), ticket.conversation_id
+    won = claim(session, ticket_id=ticket.id, agent_id=agent_id, now=now)
+    if won:
+        session.refresh(ticket)  # the conditional UPDATE went around the ORM
+        sla.refresh_clock(session, ticket, now)
+    return won, ticket.conversation_id
 
 
 def held_conversation(session: Session, *, ticket_id: int, agent_id: int) -> str:
@@ -127,5 +148,26 @@ def held_conversation(session: Session, *, ticket_id: int, agent_id: int) -> str
     return ticket.conversation_id
 
 
-def resolve_ticket(session: Session, *, ticket_id: int, agent_id: int, now: datetime) -> bool:
-    return resolve(session, ticket_id=ticket_id, agent_id=agent_id, now=now)
+def agent_replied(session: Session, *, ticket_id: int, agent_id: int, now: datetime) -> None:
+    """The agent's message reached the shopper: the first reply (once) and the latest answer."""
+    ticket = _ticket(session, ticket_id)
+    if ticket.first_reply_at is None:
+        ticket.first_reply_at = now
+    ticket.last_agent_at = now
+    record(session, ticket_id=ticket_id, kind="replied", at=now, actor_id=agent_id)
+    sla.refresh_clock(session, ticket, now)
+
+
+def resolve_ticket(session: Session, *, ticket_id: int, agent_id: int, now: datetime,
+                   tag: Optional[str] = None) -> Optional[dict]:
+    """The resolved ticket as the console lists it; None when the agent no longer held it."""
+    if not resolve(session, ticket_id=ticket_id, agent_id=agent_id, now=now, tag=tag):
+        return None
+    ticket = _ticket(session, ticket_id)
+    session.refresh(ticket)
+    sla.refresh_clock(session, ticket, now)
+    return ticket_json(ticket, now, viewer_id=agent_id)
+
+
+def ticket_of(session: Session, *, ticket_id: int, viewer_id: int, now: datetime) -> dict:
+    return ticket_json(_ticket(session, ticket_id), now, viewer_id=viewer_id)

@@ -55,6 +55,12 @@ EXPECTED = {
     ("POST", "/api/tickets/{ticket_id}/messages"): STAFF,
     ("POST", "/api/tickets/{ticket_id}/notes"): STAFF,
     ("POST", "/api/tickets/{ticket_id}/resolve"): STAFF,
+    ("POST", "/api/tickets/{ticket_id}/assign"): STAFF,
+    ("POST", "/api/tickets/{ticket_id}/unassign"): STAFF,
+    ("GET", "/api/resolution-tags"): STAFF,
+    ("GET", "/api/agents"): STAFF,
+    ("POST", "/api/me/availability"): STAFF,
+    ("GET", "/api/live"): STAFF,
     ("GET", "/api/knowledge"): STAFF,
     ("GET", "/api/canned-replies"): STAFF,
     ("GET", "/workbench"): TRAINERS,
@@ -126,6 +132,8 @@ async def call(client, method, path):
     response = await client.request(method, path, headers=HEADERS, allow_redirects=False,
                                     **({"json": {}} if method == "POST" else {}))
     body = await response.json() if response.content_type == "application/json" else None
+    if response.content_type == "text/event-stream":
+        response.close()  # the live feed streams until the console leaves
     return response, body
 
 
