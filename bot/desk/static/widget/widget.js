@@ -9,7 +9,9 @@
  *
  * Talks to Rasa's socket.io channel with a persistent session id kept in localStorage, reads the
  * conversation back from the desk after a reload or a dropped connection, and keeps unsent messages
- * in an outbox until they are acknowledged. The words and the rules live in core.js (loaded first);
+ * in an outbox until they are acknowledged. After an agent hands the conversation back it asks once for a
+ * rating (1-5, an optional comment, skippable); the shopper can have the conversation emailed to them.
+ * The words and the rules live in core.js (loaded first);
  * this file draws. Every piece of message text is inserted with textContent or text nodes: markup that
  * came from a message is shown, never executed.
  */
@@ -39,7 +41,13 @@
     var CHAT_ICON = "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6a1.25 1.25 0 1 0 " +
                     "0 2.5A1.25 1.25 0 0 0 7 9zm5 0a1.25 1.25 0 1 0 0 2.5A1.25 1.25 0 0 0 12 9zm5 0a1.25 1.25 0 1 0 0 2.5A1.25 " +
                     "1.25 0 0 0 17 9z";
+    var STAR_ICON = "M12 2.5l2.9 6.1 6.6.8-4.9 4.6 1.3 6.6L12 17.3l-5.9 3.3 1.3-6.6-4.9-4.6 6.6-.8z";
+    var MAIL_ICON = "M3 5h18a1 1 0 0 1 1 1v12a1 1 0 0 1-1 1H3a1 1 0 0 1-1-1V6a1 1 0 0 1 1-1zm1 2.2V17h16V7.2l-8 5.3-8-5.3zM5.6 " +
+                    "7 12 11.2 18.4 7H5.6z";
     var STATUS_POLL_MS = 4000;
+    // Status polls after a hand-back, to learn whether the desk wants a rating (the ticket is resolved
+    // just after the hand-back message is sent).
+    var CSAT_POLLS = 4;
     var CACHE_LIMIT = 200;
     // Wide enough that the page keeps a readable column beside the docked chat.
     var DOCK_MEDIA = "(min-width: 1024px)";
@@ -106,13 +114,14 @@
       open: !!stored.open,
       messages: Array.isArray(stored.messages) ? core.restoreOutbox(stored.messages) : [],
       handoff: stored.handoff || {status: "none"},
-      offlineSent: !!stored.offlineSent
+      offlineSent: !!stored.offlineSent,
+      csat: stored.csat && typeof stored.csat === "object" ? stored.csat : {}  // ticket -> "rated" | "skipped"
     };
     // Any change of identity (another customer, signing out, or an anonymous shopper signing in) starts a
     // new conversation: what was verified before belongs to whoever was at the keyboard then.
     if (!/^web-[0-9a-f]{32}$/.test(state.sessionId || "") || state.identity !== identity) {
       state = {sessionId: randomSessionId(), identity: identity, open: state.open, messages: [],
-               handoff: {status: "none"}, offlineSent: false};
+               handoff: {status: "none"}, offlineSent: false, csat: {}};
     }
     state.identity = identity;
     var seenUntil = null;       // the server's time up to which the agent has read the shopper's messages
@@ -124,7 +133,7 @@
       try {
         localStorage.setItem(storageKey, JSON.stringify({
           sessionId: state.sessionId, identity: state.identity, open: state.open, handoff: state.handoff,
-          offlineSent: state.offlineSent, messages: state.messages.slice(-CACHE_LIMIT)
+          offlineSent: state.offlineSent, csat: state.csat, messages: state.messages.slice(-CACHE_LIMIT)
         }));
       } catch (error) { /* storage full or blocked: the conversation still lives on the server */ }
     }
@@ -153,6 +162,20 @@
     ]);
     var unread = launcher.querySelector(".unread");
     var closeButton = el("button", {className: "close", type: "button", "aria-label": t.close, text: "\u00D7"});
+    // "Email me this conversation": a small form under the header, opened from an envelope beside the close.
+    var transcriptToggle = el("button", {className: "transcript-toggle", type: "button", "aria-label": t.transcript,
+                                         title: t.transcript, "aria-expanded": "false",
+                                         "aria-controls": "sfc-transcript-form", hidden: ""}, [icon(MAIL_ICON)]);
+    var transcriptEmail = el("input", {id: "sfc-transcript-email", type: "email", autocomplete: "email", maxlength: "254",
+                                       "aria-describedby": "sfc-transcript-help"});
+    var transcriptHelp = el("p", {id: "sfc-transcript-help", className: "form-help", role: "alert"});
+    var transcriptForm = el("form", {id: "sfc-transcript-form", className: "transcript-form", hidden: "", novalidate: "",
+                                     "aria-label": t.transcript}, [
+      el("label", {"for": "sfc-transcript-email", text: t.transcript + ": " + t.email}),
+      el("div", {className: "transcript-row"}, [transcriptEmail,
+        el("button", {type: "submit", className: "transcript-send", text: t.transcriptSend})]),
+      transcriptHelp
+    ]);
     var banner = el("p", {className: "banner", role: "status", hidden: ""});
     var connection = el("p", {className: "connection", role: "alert", hidden: ""});
     var log = el("ol", {className: "log", "aria-label": t.conversation, tabindex: "0"});
@@ -196,8 +219,9 @@
     var titleId = "sfc-title";
     var panel = el("section", {id: "sfc-panel", className: "panel", role: "dialog", "aria-labelledby": titleId,
                                hidden: ""}, [
-      el("header", {className: "panel-header"}, [el("h2", {id: titleId, text: config.title}), closeButton]),
-      banner, connection, logArea, typing, offlineArea, form,
+      el("header", {className: "panel-header"}, [el("h2", {id: titleId, text: config.title}),
+        el("div", {className: "header-actions"}, [transcriptToggle, closeButton])]),
+      banner, connection, transcriptForm, logArea, typing, offlineArea, form,
       inputHelp
     ]);
 
@@ -314,6 +338,7 @@
     var MARK_WORDS = {seen: "seen", passed_on: "passedOn", pending: "pending", sending: "sending", failed: "failed"};
 
     function messageItem(message, mark, showButtons) {
+      if (message.csat) return csatItem(message.csat);
       var item = el("li", {className: "message from-" + message.from});
       var name = senderName(message);
       var meta = el("p", {className: "meta"});
@@ -407,6 +432,7 @@
 
     function drawingKey(message, mark, buttons) {
       return JSON.stringify([message.from, message.text, message.status, Math.round((message.at || 0) - clockSkew),
+                             message.csat ? state.csat[message.csat] || "asking" : null,
                              mark, buttons, message.image, message.agent_name,
                              (message.attachments || []).map(function (a) { return a.url; })]);
     }
@@ -434,6 +460,8 @@
       if (following) toBottom();
       renderBanner();
       renderOfflineForm();
+      transcriptToggle.hidden = !core.hasConversation(state.messages);
+      if (transcriptToggle.hidden) showTranscriptForm(false);
       save();
     }
 
@@ -656,6 +684,147 @@
       });
     });
 
+    // -- the rating card, after an agent handed the conversation back -----------------------
+    // One card per ticket, made once and kept (a redraw of the list never loses the shopper's choice or
+    // the focus); its state lives in state.csat, so a reload shows the thanks, or nothing after a skip.
+    var csatCards = {};
+
+    function csatItem(ticket) {
+      var card = csatCards[ticket] || (csatCards[ticket] = csatCard(ticket));
+      card.update();
+      return card.node;
+    }
+
+    function csatCard(ticket) {
+      var id = "sfc-csat-" + ticket;
+      var chosen = null;
+      var busy = false;
+      var node = el("li", {className: "message csat"});
+      var comment = el("textarea", {id: id + "-comment", rows: "2", maxlength: String(core.MAX_COMMENT),
+                                    "aria-describedby": id + "-help"});
+      var help = el("p", {id: id + "-help", className: "form-help", role: "alert"});
+      var picked = el("p", {className: "csat-picked", "aria-live": "polite"});
+      var scale = el("div", {className: "csat-scale", role: "group", "aria-label": t.csatScale});
+      var buttons = core.SCORES.map(function (score) {
+        var label = core.csatLabel(t, score);
+        var button = el("button", {type: "button", className: "csat-score", "aria-pressed": "false",
+                                   "aria-label": score + " \u2013 " + label, title: label},
+                        [icon(STAR_ICON), el("span", {text: String(score), "aria-hidden": "true"})]);
+        button.addEventListener("click", function () { choose(score); });
+        // Arrow keys move along the scale as well as Tab.
+        button.addEventListener("keydown", function (event) {
+          var next = buttons[score - 1 + (event.key === "ArrowRight" ? 1 : event.key === "ArrowLeft" ? -1 : 0)];
+          if (next && next !== button) { event.preventDefault(); next.focus(); }
+        });
+        scale.appendChild(button);
+        return button;
+      });
+      var send = el("button", {type: "submit", className: "csat-send", text: t.csatSend});
+      var skip = el("button", {type: "button", className: "csat-skip", text: t.csatSkip});
+      var cardForm = el("form", {className: "csat-card", "aria-labelledby": id, novalidate: ""}, [
+        el("p", {id: id, className: "csat-question", text: t.csatQuestion}), scale, picked,
+        el("label", {"for": id + "-comment", text: t.csatComment}), comment, help,
+        el("div", {className: "csat-actions"}, [skip, send])
+      ]);
+      var thanks = el("p", {className: "csat-thanks", role: "status", tabindex: "-1", text: t.csatThanks});
+
+      function choose(score) {
+        chosen = score;
+        buttons.forEach(function (button, index) {
+          button.setAttribute("aria-pressed", String(index + 1 === score));
+          button.classList.toggle("on", index < score);
+        });
+        picked.textContent = core.csatLabel(t, score);
+        help.textContent = "";
+      }
+
+      function answer(score) {
+        if (busy) return;
+        busy = true;
+        help.textContent = "";
+        fetch(config.deskUrl + "/chat/" + state.sessionId + "/csat", {
+          method: "POST", credentials: "omit", headers: {"Content-Type": "application/json"},
+          body: JSON.stringify(core.csatBody(ticket, score, comment.value))
+        }).then(function (response) { return response.status; }, function () { return 0; }).then(function (status) {
+          busy = false;
+          var outcome = core.csatOutcome(status);
+          if (outcome === "failed") { help.textContent = t.csatFailed; return; }
+          state.csat[ticket] = score === null || outcome === "gone" ? "skipped" : "rated";
+          if (state.csat[ticket] === "skipped") {
+            state.messages = state.messages.filter(function (m) { return m.csat !== ticket; });
+            delete csatCards[ticket];
+            render();
+            if (finePointer) input.focus(); else log.focus();
+            return;
+          }
+          render();
+          thanks.focus();
+        });
+      }
+
+      cardForm.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var problem = core.csatProblem(chosen, comment.value);
+        if (problem) {
+          help.textContent = say(t[problem], {n: core.MAX_COMMENT});
+          (problem === "csatPick" ? buttons[0] : comment).focus();
+          return;
+        }
+        answer(chosen);
+      });
+      skip.addEventListener("click", function () { answer(null); });
+      comment.addEventListener("input", function () { help.textContent = ""; });
+
+      return {node: node, update: function () {
+        var shown = state.csat[ticket] === "rated" ? thanks : cardForm;
+        if (node.firstChild !== shown) node.replaceChildren(shown);
+      }};
+    }
+
+    // -- the conversation by email -----------------------------------------------------------
+    var mailing = false;
+
+    function showTranscriptForm(open) {
+      transcriptForm.hidden = !open;
+      transcriptToggle.setAttribute("aria-expanded", String(open));
+    }
+
+    transcriptEmail.addEventListener("input", function () {
+      transcriptHelp.textContent = "";
+      transcriptEmail.removeAttribute("aria-invalid");
+    });
+    transcriptToggle.addEventListener("click", function () {
+      var open = transcriptForm.hidden;
+      showTranscriptForm(open);
+      if (open) transcriptEmail.focus();
+    });
+
+    transcriptForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      if (mailing) return;
+      var email = transcriptEmail.value.trim();
+      if (core.emailProblem(email)) {
+        transcriptHelp.textContent = t.emailInvalid;
+        transcriptEmail.setAttribute("aria-invalid", "true");
+        transcriptEmail.focus();
+        return;
+      }
+      transcriptEmail.removeAttribute("aria-invalid");
+      transcriptHelp.textContent = "";
+      mailing = true;
+      fetch(config.deskUrl + "/chat/" + state.sessionId + "/transcript", {
+        method: "POST", credentials: "omit", headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({email: email, language: config.language})
+      }).then(function (response) { return response.status; }, function () { return 0; }).then(function (status) {
+        mailing = false;
+        var problem = core.transcriptOutcome(status);
+        if (problem) { transcriptHelp.textContent = t[problem]; return; }
+        showTranscriptForm(false);
+        add({from: "system", text: say(t.transcriptSent, {email: email}), local: true});
+        transcriptToggle.focus();
+      });
+    });
+
     // -- the connection ----------------------------------------------------------------------
     var socket = null;
     var ready = false;          // connected and the session confirmed
@@ -773,12 +942,15 @@
       }
     }
 
+    var csatPolls = 0;
+
     function setHandoff(handoff) {
+      if (handoff.status === "back" && state.handoff.status !== "back") csatPolls = CSAT_POLLS;
       state.handoff = handoff;
       renderBanner();
       renderOfflineForm();
       save();
-      var live = core.isWaiting(handoff) || handoff.status === "with_agent";
+      var live = core.isWaiting(handoff) || handoff.status === "with_agent" || csatPolls > 0;
       if (live && !statusTimer) {
         statusTimer = setInterval(pollStatus, STATUS_POLL_MS);
         pollStatus();
@@ -798,7 +970,13 @@
           var seen = typeof body.seen_until === "number" ? body.seen_until : null;
           var changed = seen !== seenUntil;
           seenUntil = seen;
-          setHandoff(core.handoffFromStatus(state.handoff, body.handoff));
+          if (!core.isWaiting(state.handoff) && state.handoff.status !== "with_agent" && csatPolls > 0) csatPolls -= 1;
+          var ask = core.csatToAsk(body.csat, state.messages, state.csat);
+          if (ask) {
+            csatPolls = 0;
+            add({from: "system", csat: ask, text: t.csatQuestion, local: true});
+          }
+          setHandoff(core.handoffFromPoll(state.handoff, body.handoff));
           if (changed) render();
         })
         .catch(function () { /* the next poll tries again */ });
@@ -837,6 +1015,8 @@
     // -- go ----------------------------------------------------------------------------------
     render();
     setOpen(state.open, false);
+    // Back from a person before this page loaded: ask the desk a few times whether a rating is wanted.
+    if (state.handoff.status === "back") csatPolls = CSAT_POLLS;
     setHandoff(state.handoff);
     // A conversation already under way reconnects at once, so agent replies arrive even while closed.
     if (state.messages.length) start();
