@@ -207,7 +207,7 @@ class Agent:
     user_id: int
     email: str
     session: aiohttp.ClientSession
-    step: int
+    step: int = 0  # where in PLAN the agent is
     stream: Stream = field(default_factory=Stream)
     view: Dict[str, str] = field(default_factory=lambda: {"view": "open"})
     view_label: str = "list view=open"
@@ -392,7 +392,7 @@ def _arrived(agent: Agent, kind: str, data: str) -> None:
     agent.wake.set()
 
 
-async def _log_in(base: str, user_id: int, email: str, step: int) -> Agent:
+async def _log_in(base: str, user_id: int, email: str) -> Agent:
     session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))  # cookies for 127.0.0.1
     async with session.post(f"{base}/api/login", json={"email": email, "password": seeding.PASSWORD},
                             headers={"X-Requested-With": "desk"}, timeout=REQUEST_TIMEOUT) as response:
@@ -400,7 +400,7 @@ async def _log_in(base: str, user_id: int, email: str, step: int) -> Agent:
         if response.status != 200:
             await session.close()
             raise RuntimeError(f"login of {email} answered {response.status}: {body[:300]}")
-    return Agent(user_id=user_id, email=email, session=session, step=step)
+    return Agent(user_id=user_id, email=email, session=session)
 
 
 # -- new tickets and messages during a phase, and how fast every stream hears of them ---------------------
@@ -498,10 +498,10 @@ async def _run(desk: Desk, engine, seeded: seeding.Seeded, settings: Settings) -
     rng = random.Random(7)
     logins = asyncio.Semaphore(8)
 
-    async def log_in(number: int, user_id: int, email: str) -> Agent:
+    async def log_in(user_id: int, email: str) -> Agent:
         async with logins:
-            return await _log_in(desk.base, user_id, email, step=number)
-    agents = await asyncio.gather(*(log_in(n, uid, email) for n, (uid, email) in enumerate(seeded.agents)))
+            return await _log_in(desk.base, user_id, email)
+    agents = await asyncio.gather(*(log_in(user_id, email) for user_id, email in seeded.agents))
     stop = asyncio.Event()
     readers = [asyncio.create_task(_read_stream(agent, desk.base, stop)) for agent in agents]
     try:
@@ -524,6 +524,8 @@ async def _run(desk: Desk, engine, seeded: seeding.Seeded, settings: Settings) -
                 while time.monotonic() < until:
                     min_open[0] = min(min_open[0], sum(a.stream.connected for a in agents))
                     await asyncio.sleep(0.2)
+            for index, agent in enumerate(agents):
+                agent.step = index  # each phase's first round covers every route
             started, cpu_before = time.monotonic(), cpu_seconds(desk.pid)
             until = started + seconds
             await asyncio.gather(
@@ -555,7 +557,7 @@ async def _run(desk: Desk, engine, seeded: seeding.Seeded, settings: Settings) -
 async def _detail_reads_rasa(base: str, seeded: seeding.Seeded) -> bool:
     """Whether the desk's ticket detail still needs Rasa's HTTP API for the transcript."""
     user_id, email = seeded.agents[0]
-    agent = await _log_in(base, user_id, email, 0)
+    agent = await _log_in(base, user_id, email)
     try:
         async with agent.session.get(f"{base}/api/tickets/{seeded.open_ticket_ids[0]}",
                                      timeout=REQUEST_TIMEOUT) as response:

@@ -11,6 +11,9 @@ TARGETS = [
     ("kb_search", "knowledge-base product search, {products} products (mean)", 1.0, "ms", False),
     ("lookup_sqlite", "verified order lookup, SQLite, {orders_sqlite} orders (mean)", 2.0, "ms", False),
     ("lookup_postgresql", "verified order lookup, PostgreSQL, {orders_postgresql} orders (mean)", 2.0, "ms", False),
+    ("console_sqlite", "console list and ticket answers p95, {console_sqlite} (SQLite)", 100.0, "ms", False),
+    ("console_postgresql", "console list and ticket answers p95, {console_postgresql} (PostgreSQL)", 100.0, "ms",
+     False),
 ]
 
 
@@ -37,6 +40,9 @@ def measured(results: dict) -> Dict[str, Optional[float]]:
     for database in ("sqlite", "postgresql"):
         lookup = components.get(f"order_lookup_{database}") or {}
         values[f"lookup_{database}"] = (lookup.get("verified_lookup") or {}).get("mean_ms")
+        steady = ((results.get("desk_console") or {}).get(database) or {}).get("phases", {}).get("steady") or {}
+        p95s = [(steady.get(part) or {}).get("p95_ms") for part in ("list", "detail")]
+        values[f"console_{database}"] = max(p95s) if steady and None not in p95s else None
     return values
 
 
@@ -46,8 +52,14 @@ def _sizes(results: dict) -> Dict[str, str]:
     def size(group, key):
         value = (components.get(group) or {}).get(key)
         return f"{value:,}" if isinstance(value, int) else "?"
+    def console(database):
+        run = (results.get("desk_console") or {}).get(database) or {}
+        settings, tickets = run.get("settings") or {}, run.get("tickets") or {}
+        return (f"{settings.get('agents', '?')} agents live, "
+                f"{tickets.get('waiting', 0) + tickets.get('assigned', 0) or '?'} open tickets")
     return {"products": size("knowledge_search", "products"), "orders_sqlite": size("order_lookup_sqlite", "orders"),
-            "orders_postgresql": size("order_lookup_postgresql", "orders")}
+            "orders_postgresql": size("order_lookup_postgresql", "orders"), "console_sqlite": console("sqlite"),
+            "console_postgresql": console("postgresql")}
 
 
 def verdicts(results: dict) -> List[dict]:
@@ -200,6 +212,15 @@ def markdown(results: dict, plots: List[str]) -> str:
                 size = f"{part.get(size_key):,}" if size_key and part.get(size_key) else ""
                 lines.append(f"| {label} | {size} | {figures['mean_ms']} | {figures['p50_ms']} | {figures['p95_ms']} | "
                              f"{figures['p99_ms']} |")
+    if results.get("desk_console"):
+        from bench.desk_console import table
+
+        think = next((run["settings"]["think"] for run in results["desk_console"].values()
+                      if isinstance(run, dict) and run.get("settings")), [2, 5])
+        lines += ["", "## The agent console under load (bench/desk_console.py)", "",
+                  f"Steady: each agent acts every {think[0]:g}-{think[1]:g} s (a list view, a filter, a search, a "
+                  "ticket with its customer) and its console fetches its list again on each live event; burst: "
+                  "every agent back to back.", "", table(results["desk_console"])]
     lines += [""] + [f"![{name}]({name})" for name in plots]
     return "\n".join(lines) + "\n"
 

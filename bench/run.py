@@ -1,7 +1,8 @@
 """`make bench`: our setup side by side with the stock `rasa init` pipeline and policies, trained on
-the same data, plus the cost of our own parts in isolation.
+the same data, plus the cost of our own parts in isolation and the agent console under load
+(bench/desk_console.py).
 
-    .venv/bin/python -m bench.run                 # the full run (about 10 minutes on 2 cores)
+    .venv/bin/python -m bench.run                 # the full run (about 15 minutes on 2 cores)
     .venv/bin/python -m bench.run --smoke         # seconds: checks the harness, its figures mean nothing
     .venv/bin/python -m bench.run --publish       # also copy the report to bench/report/ (kept in git)
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench import components, load, report, setups, turn_cost
+from bench import components, desk_console, load, report, setups, turn_cost
 from bot.database_urls import for_application
 from bot.nlu_eval import evaluate, load_examples, server_predictor
 from bot.settings import PROJECT_ROOT
@@ -105,6 +106,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=None, help="load per level [30; smoke 3]")
     parser.add_argument("--think", type=float, default=1.0, help="seconds a shopper pauses between messages [1]")
     parser.add_argument("--skip-components", action="store_true")
+    parser.add_argument("--skip-desk-console", action="store_true", help="leave out the agent console's load")
     parser.add_argument("--out", default=str(PROJECT_ROOT / "bench" / "results"))
     parser.add_argument("--publish", action="store_true", help="copy the report to bench/report/")
     args = parser.parse_args(argv)
@@ -132,6 +134,10 @@ def main(argv=None) -> int:
                 results["setups"][name] = {"error": f"{error.__class__.__name__}: {error}"[:1000]}
                 if args.smoke:
                     raise
+        if not args.skip_desk_console:
+            print("[desk console] agents live while the console's lists and tickets are fetched...", flush=True)
+            results["desk_console"] = desk_console.run_all(smoke=args.smoke, workdir=workdir)
+            print(desk_console.table(results["desk_console"]), flush=True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = f"{results['date']}{'-smoke' if args.smoke else ''}"

@@ -358,6 +358,8 @@ def _serve_desk(args) -> int:
     except KnowledgeBaseError as error:
         print(error, file=sys.stderr)
         return 1
+    if _sla_rules_broken():
+        return 1
     engine = get_engine()
     create_schema(engine)
     install_log_masking()
@@ -365,9 +367,45 @@ def _serve_desk(args) -> int:
                             identity_secret=settings.identity_secret, demo_sign_in=settings.demo_sign_in)
     app = create_app(engine=engine, rasa=RasaClient(settings.rasa_url, token), knowledge=knowledge,
                      secure_cookies=settings.is_production, storefront=storefront,
-                     client_ip_header=settings.client_ip_header,
+                     client_ip_header=settings.client_ip_header, sla_sweep_seconds=settings.sla_sweep_seconds,
                      auto_assign=AutoAssign(settings.auto_assign, settings.agent_open_limit))
     web.run_app(app, host=args.host, port=args.port or settings.desk_port, print=None)
+    return 0
+
+
+def _sla_rules_broken() -> bool:
+    """True (the problems printed) when the SLA policy file or the schedule it counts in is broken."""
+    from bot.desk.sla_policies import SlaPolicyError, default_rules
+    from bot.knowledge import KnowledgeBaseError
+
+    try:
+        default_rules()
+    except (SlaPolicyError, KnowledgeBaseError) as error:
+        print(error, file=sys.stderr)
+        return True
+    return False
+
+
+def _sla_sweep(args) -> int:
+    """One SLA sweep (python -m bot sla-sweep, e.g. from cron): breaches, alerts, follow-ups due."""
+    from datetime import datetime, timezone
+
+    from bot.db import get_engine
+    from bot.desk.sla import run_sweep
+
+    if args.at:
+        try:
+            moment = datetime.fromisoformat(args.at)
+        except ValueError:
+            print(f"--at must be an ISO time such as 2026-11-23T15:00:00Z, got {args.at!r}", file=sys.stderr)
+            return 1
+        now = moment.astimezone(timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
+    else:
+        now = datetime.utcnow()
+    if _sla_rules_broken():
+        return 1
+    report = run_sweep(get_engine(), now)
+    print(json.dumps({"at": now.isoformat() + "Z", **report.as_dict()}))
     return 0
 
 
@@ -516,6 +554,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     identity.add_argument("email")
     identity.add_argument("--lifetime", type=int, default=3600, help="seconds until it expires [3600]")
     identity.set_defaults(handler=_identity_token)
+
+    sweep = commands.add_parser("sla-sweep", help="one sweep of the SLA clocks: record breaches, alert "
+                                "supervisors, carry out the follow-ups that are due")
+    sweep.add_argument("--at", default=None, help="sweep as if it were this time (ISO; naive means UTC) [now]")
+    sweep.set_defaults(handler=_sla_sweep)
 
     tickets = commands.add_parser("tickets", help="ticket queue upkeep").add_subparsers(dest="what", required=True)
     stale = tickets.add_parser("abandon-stale", help="mark waiting tickets nobody took as abandoned")

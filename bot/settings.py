@@ -147,6 +147,9 @@ class Settings:
     # fewer than agent_open_limit open conversations (bot/desk/assignment.py). Off: agents claim.
     auto_assign: bool = False
     agent_open_limit: int = 5
+    # The SLA policies (bot/desk/sla_policies.py) and how often each desk process sweeps the clocks.
+    sla_policy_file: Path = PROJECT_ROOT / "support" / "sla.yml"
+    sla_sweep_seconds: int = 5
 
     @property
     def attachments_dir(self) -> Path:
@@ -212,6 +215,8 @@ class Settings:
             photo_upload_seconds=_positive(env, "PHOTO_UPLOAD_SECONDS", 60),
             auto_assign=_flag(env, "AUTO_ASSIGN"),
             agent_open_limit=_positive(env, "AGENT_OPEN_LIMIT", 5),
+            sla_policy_file=PROJECT_ROOT / (env.get("SLA_POLICY_FILE") or "support/sla.yml"),
+            sla_sweep_seconds=_positive(env, "SLA_SWEEP_SECONDS", 5),
         )
 
 

@@ -13,8 +13,10 @@ def insert_once(session: Session, table: Table, values: dict) -> bool:
             from sqlalchemy.dialects.sqlite import insert
         else:
             from sqlalchemy.dialects.postgresql import insert
-        result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
-        return result.rowcount == 1
+        # RETURNING says whether a row went in (psycopg reports no row count for ON CONFLICT DO NOTHING).
+        inserted = session.execute(insert(table).values(**values).on_conflict_do_nothing()
+                                   .returning(*table.primary_key.columns)).first()
+        return inserted is not None
     try:
         with session.begin_nested():
             session.execute(table.insert().values(**values))

@@ -265,15 +265,18 @@ def rules_for_store(policies: PolicyFile, store) -> SlaRules:
 def _default_rules(path: str, knowledge_dir: str) -> SlaRules:
     from bot.knowledge import get_knowledge
 
-    return rules_for_store(load_policies(path), get_knowledge(knowledge_dir).kb.store)
+    # The desk's own knowledge object (cached by get_knowledge for the configured folder, knowledge_dir).
+    return rules_for_store(load_policies(path), get_knowledge().kb.store)
 
 
-def default_rules(path: Optional[Path] = None) -> SlaRules:
-    """The project's policy file (or `path`) with the configured knowledge base's schedule; raises
-    SlaPolicyError or KnowledgeBaseError for broken files (the desk checks this before it starts)."""
+def default_rules() -> SlaRules:
+    """The configured policy file (SLA_POLICY_FILE, by default support/sla.yml) with the configured
+    knowledge base's schedule; raises SlaPolicyError or KnowledgeBaseError for a broken file (the desk
+    checks this before it starts)."""
     from bot.settings import get_settings
 
-    return _default_rules(str(path or DEFAULT_FILE), str(get_settings().knowledge_base_dir))
+    settings = get_settings()
+    return _default_rules(str(settings.sla_policy_file), str(settings.knowledge_base_dir))
 
 
 _installed: Optional[SlaRules] = None

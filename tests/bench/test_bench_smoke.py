@@ -27,7 +27,18 @@ def test_the_benchmark_harness_runs_end_to_end(tmp_path):
     assert all(level["messages"] > 0 and level["errors"] == 0 for level in ours["load"])
     assert ours["accuracy"] > 0 and ours["ready_seconds"] > 0 and ours["rss_mb_under_load"]["rasa"] > 0
     assert ours["turn_cost"]["turns"] == 18 and ours["turn_cost"]["cpu_ms_per_turn"]["rasa"] > 0
+    console = results["desk_console"]["sqlite"]
+    agents = console["settings"]["agents"]
+    assert console["tickets"]["waiting"] + console["tickets"]["assigned"] == console["settings"]["open_tickets"]
+    assert console["tracker_events"] > 15 * console["settings"]["open_tickets"]  # ~20 events per conversation
+    assert console["streams"]["open_at_start"] == console["streams"]["open_at_end"] == agents
+    for phase in console["phases"].values():
+        assert phase["errors"] == 0 and phase["rasa_unavailable"] == 0, phase["routes"]
+        assert all(route["count"] > 0 for route in phase["routes"].values()), phase["routes"]
+        for delivered in phase["delivery"].values():  # every new ticket and shopper line reached every console
+            assert delivered["probes"] > 0 and delivered["reached_all"], delivered
     folder = tmp_path / result_file.stem
     report = (folder / "report.md").read_text()
     assert "## Targets" in report and "| ours | 3 |" in report
+    assert "## The agent console under load" in report and "| steady (" in report
     assert (folder / "load.png").read_bytes()[:4] == b"\x89PNG" and (folder / "components.png").is_file()
