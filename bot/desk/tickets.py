@@ -7,10 +7,12 @@ from typing import List, Optional, Tuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Ticket, TicketNote, TicketStatus
+from bot.db.models import Ticket, TicketEvent, TicketNote, TicketStatus, User
 from bot.desk import attachments, inbox, sla
+from bot.desk import canned, conversation, customers
 from bot.handoff.history import record
 from bot.handoff.queue import PREVIEW_LENGTH, claim, resolve
+from bot.knowledge.loader import KnowledgeBase
 from bot.orders.lookup import find_order_view
 from bot.orders.masking import mask_email
 
@@ -95,17 +97,64 @@ def _ticket(session: Session, ticket_id: int) -> Ticket:
     return ticket
 
 
-def ticket_detail(session: Session, *, ticket_id: int, now: datetime) -> dict:
+def ticket_detail(session: Session, *, ticket_id: int, now: datetime, kb: KnowledgeBase, viewer: dict,
+                  identity_secret: str = "", seen: bool = True) -> dict:
+    """The ticket with everything the conversation pane shows: notes, history, the verified order, photos,
+    who the shopper is and the values of the canned replies' variables. Where the database holds Rasa's
+    tracker store (it does wherever Rasa has run on it), also the transcript, `paused` and the timeline
+    (bot/desk/conversation.py), and the shopper's messages shown count as seen when the `viewer` holds the
+    ticket (not when `seen` is False: the console's tab is hidden); without the table the caller reads
+    the conversation from Rasa's HTTP API (conversation.view)."""
     ticket = _ticket(session, ticket_id)
-    body = ticket_json(ticket, now)
-    body["notes"] = [{"author": note.author.name, "text": note.text, "at": note.created_at.isoformat() + "Z"}
-                     for note in ticket.notes]
+    body = ticket_json(ticket, now, viewer_id=viewer["id"])
+    body["notes"] = notes_json(session, ticket_id)
+    body["events"] = history_json(session, ticket_id)
     body["order"] = verified_order_details(session, body["summary"].get("slots") or {})
     body["attachments"] = [{"id": a["id"], "url": staff_attachment_url(a["id"]), "size": a["size"],
                             "width": a["width"], "height": a["height"], "content_type": a["content_type"],
                             "created_at": a["created_at"]}
                            for a in attachments.of_conversation(session, ticket.conversation_id)]
+    events = conversation.stored_events(session, ticket.conversation_id)
+    who = customers.identify(session, ticket, identity_secret=identity_secret, events=events or [])
+    body["customer_email"] = ticket.customer_email
+    body["variables"] = canned.ticket_variables(kb, name=who.name, order=body["order"], agent_name=viewer["name"])
+    if events is not None:
+        body.update(conversation.view(events, attachment_ids=[a["id"] for a in body["attachments"]],
+                                      history=body["events"]))
+        if seen and mark_seen(session, ticket_id=ticket_id, agent_id=viewer["id"], lines=body["transcript"]):
+            body["unread"] = inbox.has_unread(ticket, viewer["id"])
     return body
+
+
+def notes_json(session: Session, ticket_id: int) -> List[dict]:
+    rows = session.execute(select(TicketNote.text, TicketNote.created_at, User.name)
+                           .join(User, TicketNote.author_id == User.id)
+                           .where(TicketNote.ticket_id == ticket_id).order_by(TicketNote.id))
+    return [{"author": row.name, "text": row.text, "at": row.created_at.isoformat() + "Z"} for row in rows]
+
+
+def history_json(session: Session, ticket_id: int) -> List[dict]:
+    """Everything that happened to the ticket, oldest first: kind, who (a desk user's name, or None for the
+    assistant and the sweeps), when, and the details recorded with it."""
+    rows = session.execute(select(TicketEvent.kind, TicketEvent.at, TicketEvent.detail, User.name)
+                           .outerjoin(User, TicketEvent.actor_id == User.id)
+                           .where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.at, TicketEvent.id))
+    return [{"kind": row.kind, "actor": row.name, "at": row.at.isoformat() + "Z", "detail": _detail(row.detail)}
+            for row in rows]
+
+
+def _detail(raw: Optional[str]) -> dict:
+    try:
+        value = json.loads(raw or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def mark_seen(session: Session, *, ticket_id: int, agent_id: int, lines: List[dict]) -> bool:
+    """The shopper's lines of a transcript the agent has on screen count as seen (record_seen)."""
+    shown = [line["at"] for line in lines if line["from"] == "shopper" and isinstance(line.get("at"), (int, float))]
+    return bool(shown) and record_seen(session, ticket_id=ticket_id, agent_id=agent_id, until=float(max(shown)))
 
 
 def staff_attachment_url(attachment_id: str) -> str:
@@ -166,6 +215,7 @@ def resolve_ticket(session: Session, *, ticket_id: int, agent_id: int, now: date
     ticket = _ticket(session, ticket_id)
     session.refresh(ticket)
     sla.refresh_clock(session, ticket, now)
+    sla.schedule_follow_up(session, ticket, now)  # the satisfaction follow-up, 72 business hours on
     return ticket_json(ticket, now, viewer_id=agent_id)
 
 
