@@ -342,17 +342,3 @@ def record_emailed(session: Session, *, ticket_id: int, agent_id: int, email: st
     history.record(session, ticket_id=ticket_id, kind="emailed", at=now, actor_id=agent_id,
                    detail={"to": mask_email(email), "text": text})
 
-
-def remember_contact_email(session: Session, *, conversation_id: str, text: str) -> Optional[str]:
-    """A shopper's message on the conversation's open ticket: an address typed in it becomes the ticket's
-    contact email (the acknowledgement told them the team would answer there). The address, or None."""
-    address = email_left_in_chat([{"from": "shopper", "text": text}])
-    if address is None:
-        return None
-    ticket = session.execute(select(Ticket).where(
-        Ticket.conversation_id == conversation_id,
-        Ticket.status.in_((TicketStatus.waiting, TicketStatus.assigned))).order_by(Ticket.id.desc())).scalars().first()
-    if ticket is None:
-        return None
-    ticket.contact_email = address
-    return address

@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session
 
 from bot.chat.events import transcript
 from bot.db import session_scope
-from bot.db.models import OPEN_TICKET_STATUSES, DeskAlert, Ticket, TicketEvent
-from bot.desk import inbox_routes, sla
+from bot.db.models import OPEN_TICKET_STATUSES, DeskAlert, Ticket, TicketEvent, TicketStatus
+from bot.desk import aftercare, inbox_routes, sla
 from bot.desk.assignment import is_supervisor
 from bot.desk.blocking import in_thread
 from bot.desk.context import CLOCK, ENGINE, USER
@@ -188,6 +188,7 @@ def apply_shopper_messages(session: Session, event_ids: List[int], now: datetime
     """Shopper messages (tracker event ids, oldest first) onto their conversations' open tickets: the
     latest one's time and preview. Returns (ticket id, time) for each ticket that got one."""
     latest: Dict[str, Tuple[dict, Optional[datetime]]] = {}
+    addresses: Dict[str, str] = {}  # the latest email address each conversation's shopper typed
     for row in read_events(session, event_ids):
         if row.error is not None or row.sender_id is None:
             continue
@@ -198,6 +199,9 @@ def apply_shopper_messages(session: Session, event_ids: List[int], now: datetime
         if isinstance(event, dict):
             latest[row.sender_id] = (event, _time(row.timestamp if row.timestamp is not None
                                                   else event.get("timestamp")))
+            address = aftercare.email_left_in_chat(transcript({"events": [event]}))
+            if address:
+                addresses[row.sender_id] = address
     if not latest:
         return []
     tickets = session.execute(select(Ticket).where(Ticket.conversation_id.in_(sorted(latest)),
@@ -211,6 +215,9 @@ def apply_shopper_messages(session: Session, event_ids: List[int], now: datetime
         preview = _preview(event)
         if preview:
             ticket.preview = preview
+        if ticket.status == TicketStatus.waiting and ticket.conversation_id in addresses:
+            # Typed while waiting: the acknowledgement told the shopper the team would answer there.
+            ticket.contact_email = addresses[ticket.conversation_id]
         sla.refresh_clock(session, ticket, now)
         changed.append((ticket.id, when))
     return changed

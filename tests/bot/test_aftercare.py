@@ -3,6 +3,7 @@ shopper's rating once an agent resolved their ticket, the agent's reply by email
 the transcript a shopper asks for from the widget. Rasa's HTTP API (an outside system) is a small fake
 holding each conversation's events."""
 import asyncio
+import itertools
 import json
 from datetime import datetime, timedelta, timezone
 
@@ -16,7 +17,7 @@ from bot.db.models import Role, ShopperMail, Ticket, TicketEvent, TicketStatus, 
 from bot.desk import aftercare
 from bot.desk.accounts import create_user
 from bot.desk.app import create_app
-from bot.desk.context import CLOCK
+from bot.desk.context import CLIENT_IP_HEADER
 from bot.desk.offline_messages import MAILER
 from bot.handoff.queue import Summary, open_ticket
 from bot.mail import SmtpMailer
@@ -64,6 +65,7 @@ def desk(sqlite_engine, knowledge):
             create_user(session, email=email, password="long enough pw", role=role, name=email.split("@")[0].title())
     rasa = Conversations()
     app = create_app(engine=sqlite_engine, rasa=rasa, knowledge=knowledge, now=lambda: NOW)
+    app[CLIENT_IP_HEADER] = "X-Test-Client"
     return app, rasa
 
 
@@ -310,8 +312,14 @@ def test_email_replies_refuse_clearly_and_lose_nothing(desk, sqlite_engine):
 
 
 # -- the transcript a shopper asks for ----------------------------------------------------------------
+CLIENTS = itertools.count(1)
+
+
 async def ask_transcript(client, session=SESSION, email="jo@example.com", **extra):
-    return await client.post(f"/chat/{session}/transcript", json={"email": email, **extra}, headers={"Origin": SHOP})
+    """From a client address of its own each time: these tests are about the limits per conversation and
+    recipient (tests/security/test_aftercare_attacks.py floods from one address)."""
+    return await client.post(f"/chat/{session}/transcript", json={"email": email, **extra},
+                             headers={"Origin": SHOP, "X-Test-Client": f"10.9.0.{next(CLIENTS) % 250}"})
 
 
 def test_a_shopper_gets_their_own_conversation_by_email(desk, sqlite_engine, knowledge):
@@ -378,16 +386,28 @@ def test_a_transcript_the_mail_server_could_not_take_does_not_count(desk, sqlite
 
 
 # -- an address typed in the chat -------------------------------------------------------------------
-def test_an_address_typed_while_waiting_becomes_the_open_tickets_contact(sqlite_engine):
-    ticket_id = new_ticket(sqlite_engine)
+def test_an_address_typed_while_waiting_becomes_the_tickets_contact(sqlite_engine):
+    """The desk's watcher of new shopper messages (bot/desk/live.py) keeps it, from the tracker store
+    Rasa wrote; a ticket an agent already holds keeps the address it had."""
+    from bot.desk import live
+    from bot.trainer.tracker_events import EVENTS
+    from tests.tracker import store_events
+
+    waiting, held = new_ticket(sqlite_engine), new_ticket(sqlite_engine, conversation_id=OTHER, contact_email="a@b.co")
     with session_scope(sqlite_engine) as session:
-        assert aftercare.remember_contact_email(session, conversation_id=SESSION, text="no address here") is None
-        assert aftercare.remember_contact_email(session, conversation_id=SESSION,
-                                                text="relay: victim%x@relay.example") is None
-        assert aftercare.remember_contact_email(session, conversation_id=SESSION,
-                                                text="mail me: Jo@Example.com thanks") == "jo@example.com"
-        assert aftercare.remember_contact_email(session, conversation_id=OTHER, text="x@example.com") is None
-    assert ticket_row(sqlite_engine, ticket_id).contact_email == "jo@example.com"
+        session.get(Ticket, held).status = TicketStatus.assigned
+    parse = {"intent": {"name": "inform", "confidence": 0.4}, "entities": [],
+             "anger": {"score": 0.0, "level": "none", "cues": []}}
+    store_events(sqlite_engine, SESSION, [
+        dict(shopper("mail me: Jo@Example.com thanks", START + 5), parse_data=parse),
+        dict(shopper("or at victim%x@relay.example", START + 6), parse_data=parse),
+        dict(shopper("are you there?", START + 7), parse_data=parse)])
+    store_events(sqlite_engine, OTHER, [dict(shopper("new.one@example.com", START + 5), parse_data=parse)])
+    with session_scope(sqlite_engine) as session:
+        ids = session.execute(select(EVENTS.c.id).where(EVENTS.c.type_name == "user").order_by(EVENTS.c.id)).scalars()
+        live.apply_shopper_messages(session, list(ids), NOW)
+    assert ticket_row(sqlite_engine, waiting).contact_email == "jo@example.com"
+    assert ticket_row(sqlite_engine, held).contact_email == "a@b.co"
 
 
 def test_a_transcript_is_plain_text_in_the_store_time_zone():
