@@ -707,7 +707,7 @@
       var scale = el("div", {className: "csat-scale", role: "group", "aria-label": t.csatScale});
       var buttons = core.SCORES.map(function (score) {
         var label = core.csatLabel(t, score);
-        var button = el("button", {type: "button", className: "csat-score", "aria-pressed": "false",
+        var button = el("button", {type: "button", className: "csat-score", "aria-pressed": "false", "data-score": String(score),
                                    "aria-label": score + " \u2013 " + label, title: label},
                         [icon(STAR_ICON), el("span", {text: String(score), "aria-hidden": "true"})]);
         button.addEventListener("click", function () { choose(score); });
