@@ -6,10 +6,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.chat.events import transcript
 from bot.desk import attachments, inbox, inbox_routes, tickets
+from bot.desk import conversation, timeline
 from bot.desk.blocking import in_session, in_thread
-from bot.desk.context import ENGINE, KNOWLEDGE, RASA, USER, now
+from bot.desk.context import ENGINE, KNOWLEDGE, RASA, STOREFRONT, USER, now
 from bot.desk.hygiene import BadRequest, error, json_object, optional_text, row_id, text_field
 from bot.desk.rasa_client import RasaUnavailable
 from bot.desk.routing import STAFF, Routes
@@ -52,27 +52,35 @@ async def api_tickets(request: web.Request):
 
 @routes.get("/api/tickets/{ticket_id}", roles=STAFF)
 async def api_ticket(request: web.Request):
-    """The ticket with its transcript. When the agent holding it loads it (the console does every few
-    seconds while the tab is visible; it sends seen=0 when hidden), the shopper's messages it shows
-    count as seen."""
-    ticket_id = _ticket_id(request)
+    """The ticket with its conversation, read from the tracker store's table (bot/desk/tickets.py
+    ticket_detail). When the agent holding it loads it, the shopper's messages it shows count as seen
+    (the console sends seen=0 while its tab is hidden)."""
+    ticket_id, user = _ticket_id(request), request[USER]
+    seen = request.query.get("seen") != "0"
     try:
-        body = await in_session(request.app[ENGINE], tickets.ticket_detail, ticket_id=ticket_id, now=now(request))
+        body = await in_session(request.app[ENGINE], tickets.ticket_detail, ticket_id=ticket_id, now=now(request),
+                                kb=request.app[KNOWLEDGE].kb, viewer=user,
+                                identity_secret=request.app[STOREFRONT].identity_secret, seen=seen)
     except tickets.NoSuchTicket:
         return error(404, "no such ticket")
+    if "transcript" not in body:  # a database Rasa never wrote to: ask Rasa's HTTP API
+        await _conversation_from_rasa(request, body, seen=seen)
+    return web.json_response(body)
+
+
+async def _conversation_from_rasa(request: web.Request, body: dict, *, seen: bool) -> None:
     try:
         tracker = await in_thread(request.app[RASA].tracker, body["conversation_id"])
-        body["transcript"] = attachments.own_ids(transcript(tracker), [a["id"] for a in body["attachments"]])
-        body["paused"] = bool(tracker.get("paused"))
     except RasaUnavailable:
-        body["transcript"], body["rasa_unavailable"] = [], True
-    holder = body["status"] == "assigned" and body["assigned_agent_id"] == request[USER]["id"]
-    shown = [line["at"] for line in body["transcript"]
-             if line["from"] == "shopper" and isinstance(line.get("at"), (int, float))]
-    if holder and shown and request.query.get("seen") != "0":
-        await in_session(request.app[ENGINE], tickets.record_seen, ticket_id=ticket_id,
-                         agent_id=request[USER]["id"], until=float(max(shown)))
-    return web.json_response(body)
+        body.update(transcript=[], rasa_unavailable=True, timeline=timeline.timeline([], body["events"]))
+        return
+    events = conversation.current_session(tracker.get("events") or [])
+    body.update(conversation.view(events, attachment_ids=[a["id"] for a in body["attachments"]],
+                                  history=body["events"]))
+    body["paused"] = bool(tracker.get("paused"))
+    if seen:
+        await in_session(request.app[ENGINE], tickets.mark_seen, ticket_id=body["id"],
+                         agent_id=request[USER]["id"], lines=body["transcript"])
 
 
 @routes.get("/api/attachments/{attachment_id}", roles=STAFF)

@@ -18,6 +18,7 @@ ANYONE = {"anonymous", A, T, S, D}
 LOGGED_IN = {A, T, S, D}
 STAFF = {A, S, D}  # customers' data: emails, orders, tracking numbers, transcripts
 TRAINERS = {T, D}  # masked data only
+SUPERVISORS = {S, D}  # reassign anything, manage canned replies, alerts
 
 # The table of record. A new route fails test_the_app_has_exactly_these_routes until it is added here.
 EXPECTED = {
@@ -63,6 +64,10 @@ EXPECTED = {
     ("GET", "/api/live"): STAFF,
     ("GET", "/api/knowledge"): STAFF,
     ("GET", "/api/canned-replies"): STAFF,
+    ("POST", "/api/canned-replies"): SUPERVISORS,
+    ("PUT", "/api/canned-replies/{reply_id}"): SUPERVISORS,
+    ("DELETE", "/api/canned-replies/{reply_id}"): SUPERVISORS,
+    ("GET", "/api/tickets/{ticket_id}/customer"): STAFF,
     ("GET", "/workbench"): TRAINERS,
     ("GET", "/api/intents"): TRAINERS,
     ("GET", "/api/inbox"): TRAINERS,
@@ -110,7 +115,7 @@ def test_the_app_has_exactly_these_routes(desk):
 
 
 def concrete(path: str, ticket_id: int) -> str:
-    values = {"sku": "TS-JKT-001", "session_id": "web-" + "b" * 32, "ticket_id": str(ticket_id),
+    values = {"sku": "TS-JKT-001", "session_id": "web-" + "b" * 32, "ticket_id": str(ticket_id), "reply_id": "1",
               "reference": "c" * 24, "attachment_id": "d" * 24, "folder": "20260101-000000-model", "name": "test_set_confusion.png"}
     if path == "/static/{path}":
         return "/static/desk.css"
