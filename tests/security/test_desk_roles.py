@@ -62,6 +62,11 @@ EXPECTED = {
     ("GET", "/api/agents"): STAFF,
     ("POST", "/api/me/availability"): STAFF,
     ("GET", "/api/live"): STAFF,
+    ("GET", "/api/sla/policies"): STAFF,
+    ("GET", "/api/alerts"): SUPERVISORS,
+    ("POST", "/api/alerts/{alert_id}/acknowledge"): SUPERVISORS,
+    ("GET", "/api/follow-ups"): STAFF,
+    ("POST", "/api/follow-ups/{follow_up_id}/done"): STAFF,
     ("GET", "/api/knowledge"): STAFF,
     ("GET", "/api/canned-replies"): STAFF,
     ("POST", "/api/canned-replies"): SUPERVISORS,
@@ -116,6 +121,7 @@ def test_the_app_has_exactly_these_routes(desk):
 
 def concrete(path: str, ticket_id: int) -> str:
     values = {"sku": "TS-JKT-001", "session_id": "web-" + "b" * 32, "ticket_id": str(ticket_id), "reply_id": "1",
+              "alert_id": "1", "follow_up_id": "1",
               "reference": "c" * 24, "attachment_id": "d" * 24, "folder": "20260101-000000-model", "name": "test_set_confusion.png"}
     if path == "/static/{path}":
         return "/static/desk.css"
