@@ -21,7 +21,7 @@ from typing import Iterable, List, Optional, Set, Tuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from bot.db import session_scope
 from bot.db.inserts import insert_once
@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 # countdown moves on to the next clock.
 FIRES_ONCE = (ESCALATION,)
 schedule_follow_up = follow_ups.schedule_follow_up
+# What the sweep reads of the tickets it looks at every few seconds (not their summaries and previews).
+CLOCK_COLUMNS = (Ticket.id, Ticket.status, Ticket.created_at, Ticket.first_reply_at, Ticket.sla_clock,
+                 Ticket.sla_due_at, Ticket.flagged)
 
 
 def _iso(moment: datetime) -> str:
@@ -135,7 +138,7 @@ def _record_breach(session: Session, *, ticket: Ticket, clock: str, due: datetim
 
 def _due_tickets(session: Session, now: datetime) -> List[Ticket]:
     """Open tickets whose clock ran out, and those whose clocks were never started (opened elsewhere)."""
-    return list(session.execute(select(Ticket).where(
+    return list(session.execute(select(Ticket).options(load_only(*CLOCK_COLUMNS)).where(
         Ticket.status.in_(OPEN_TICKET_STATUSES),
         or_(Ticket.sla_due_at.is_(None), Ticket.sla_due_at <= now)).order_by(Ticket.id)).scalars())
 
