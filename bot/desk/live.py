@@ -323,7 +323,7 @@ class LiveFeed:
             await in_thread(self.watcher.poll)
         except Exception:
             self.failures = 1
-            logger.warning("the live feed could not read the database at start; it keeps trying", exc_info=True)
+            logger.warning("the live feed cannot read the database at start; it keeps trying", exc_info=True)
         self.task = asyncio.create_task(self.run(), name="desk-live-feed")
 
     async def stop(self) -> None:
