@@ -287,9 +287,9 @@ def active_rules() -> SlaRules:
 
 
 @contextmanager
-def use_rules(rules: SlaRules) -> Iterator[SlaRules]:
+def use_rules(rules: Optional[SlaRules]) -> Iterator[Optional[SlaRules]]:
     """Within the block, every clock in this process follows `rules` (tests, tools): the inbox and the
-    sweep call refresh_clock/clock_json without passing rules."""
+    sweep call refresh_clock/clock_json without passing rules. None: the configured files."""
     global _installed
     previous, _installed = _installed, rules
     try:

@@ -136,25 +136,11 @@ def test_the_desk_and_the_sweep_refuse_to_start_with_a_broken_policy_file(tmp_pa
     (tmp_path / "sla.yml").write_text("policies: {}\n")
     monkeypatch.setenv("SLA_POLICY_FILE", str(tmp_path / "sla.yml"))
     get_settings.cache_clear()
-    with _no_installed_rules():
+    with use_rules(None):  # the configured file, not the rules this module's fixture installed
         assert main(["sla-sweep"]) == 1
         assert "policies.first_reply: Field required" in capsys.readouterr().err
         assert main(["serve-desk", "--port", str(free_port())]) == 1  # refused before it serves anything
         assert "sla.yml is invalid" in capsys.readouterr().err
-
-
-class _no_installed_rules:
-    """The CLI reads the configured file: no rules installed by the test's fixture meanwhile."""
-
-    def __enter__(self):
-        from bot.desk import sla_policies
-
-        self.saved, sla_policies._installed = sla_policies._installed, None
-
-    def __exit__(self, *exc):
-        from bot.desk import sla_policies
-
-        sla_policies._installed = self.saved
 
 
 # Clocks -------------------------------------------------------------------------------------------------
