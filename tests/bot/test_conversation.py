@@ -1,5 +1,5 @@
 """A ticket's conversation read from the tracker store's table (bot/desk/conversation.py), written by Rasa's
-own SQL tracker store as the Rasa server writes it."""
+own SQL tracker store as the Rasa server writes it, on SQLite and PostgreSQL."""
 from sqlalchemy import text
 
 from bot.chat import events as desk_events
@@ -39,10 +39,10 @@ def handed_off_conversation():
     ]
 
 
-def test_the_latest_session_as_rasa_would_show_it_with_a_time_on_every_line(sqlite_engine):
+def test_the_latest_session_as_rasa_would_show_it_with_a_time_on_every_line(engine):
     stored = handed_off_conversation()
-    store_events(sqlite_engine, "web-conv", stored)
-    with session_scope(sqlite_engine) as session:
+    store_events(engine, "web-conv", stored)
+    with session_scope(engine) as session:
         events = conversation.stored_events(session, "web-conv")
         assert conversation.stored_events(session, "web-other") == []
     shown = conversation.view(events, attachment_ids=[], history=[])
@@ -57,31 +57,31 @@ def test_the_latest_session_as_rasa_would_show_it_with_a_time_on_every_line(sqli
         (0.45, "annoyed"), (0.0, "none"), (0.88, "furious")]
 
 
-def test_handed_back_is_not_paused_and_a_restart_starts_afresh(sqlite_engine):
+def test_handed_back_is_not_paused_and_a_restart_starts_afresh(engine):
     stored = handed_off_conversation() + [stamped(event, T0 + 90) for event in desk_events.hand_back("Back to me!")]
-    store_events(sqlite_engine, "web-conv", stored)
-    with session_scope(sqlite_engine) as session:
+    store_events(engine, "web-conv", stored)
+    with session_scope(engine) as session:
         assert conversation.is_paused(conversation.stored_events(session, "web-conv")) is False
-    store_events(sqlite_engine, "web-conv", stored + [{"event": "pause", "timestamp": T0 + 95},
+    store_events(engine, "web-conv", stored + [{"event": "pause", "timestamp": T0 + 95},
                                                       {"event": "restart", "timestamp": T0 + 100},
                                                       user_said("new start", anger(0.1, "none"), T0 + 101)])
-    with session_scope(sqlite_engine) as session:
+    with session_scope(engine) as session:
         events = conversation.stored_events(session, "web-conv")
     assert [e["event"] for e in events] == ["user"] and conversation.is_paused(events) is False
 
 
-def test_an_unreadable_row_is_left_out_and_the_rest_shown(sqlite_engine):
-    store_events(sqlite_engine, "web-conv", handed_off_conversation())
-    with session_scope(sqlite_engine) as session:
+def test_an_unreadable_row_is_left_out_and_the_rest_shown(engine):
+    store_events(engine, "web-conv", handed_off_conversation())
+    with session_scope(engine) as session:
         session.execute(text("INSERT INTO events (sender_id, type_name, timestamp, data) "
                              "VALUES ('web-conv', 'user', :at, 'not json {')"), {"at": T0 + 70})
-    with session_scope(sqlite_engine) as session:
+    with session_scope(engine) as session:
         events = conversation.stored_events(session, "web-conv")
     assert len(transcript({"events": events})) == 7
 
 
-def test_no_tracker_store_table_means_ask_rasa(sqlite_engine):
-    with session_scope(sqlite_engine) as session:
+def test_no_tracker_store_table_means_ask_rasa(engine):
+    with session_scope(engine) as session:
         assert conversation.stored_events(session, "web-conv") is None
 
 

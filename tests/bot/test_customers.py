@@ -1,4 +1,5 @@
-"""The customer panel's queries (bot/desk/customers.py): who the shopper is, their orders, their tickets."""
+"""The customer panel's queries (bot/desk/customers.py) on SQLite and PostgreSQL: who the shopper is, their
+orders, their tickets."""
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -26,8 +27,8 @@ def owner_of(session, number="TS100004"):
     return session.execute(select(Order).where(Order.number == number)).scalar_one().customer
 
 
-def test_the_verified_orders_customer(sqlite_engine):
-    with session_scope(sqlite_engine) as session:
+def test_the_verified_orders_customer(engine):
+    with session_scope(engine) as session:
         ticket = new_ticket(session, "web-1", slots=VERIFIED)
         ticket.customer_email = None  # a ticket opened before tickets kept it
         who = customers.identify(session, ticket, identity_secret=SECRET, events=[])
@@ -36,20 +37,20 @@ def test_the_verified_orders_customer(sqlite_engine):
         assert ticket.customer_email == owner.email  # learnt, for the next tickets' lists
 
 
-def test_the_shops_signed_identity_kept_on_the_ticket(sqlite_engine):
-    with session_scope(sqlite_engine) as session:
+def test_the_shops_signed_identity_kept_on_the_ticket(engine):
+    with session_scope(engine) as session:
         owner = owner_of(session)
         ticket = new_ticket(session, "web-2", customer_email=owner.email)
         who = customers.identify(session, ticket, identity_secret=SECRET, events=[])
         assert (who.name, who.email, who.source) == (owner.name, owner.email, "identity")
 
 
-def test_a_signed_identity_on_a_later_message_counts_as_of_when_it_was_sent(sqlite_engine):
+def test_a_signed_identity_on_a_later_message_counts_as_of_when_it_was_sent(engine):
     sent = NOW.timestamp()
     token = sign_identity("Sofia.Okafor6@example.com", secret=SECRET, lifetime=3600, now=sent)
     events = [{"event": "user", "text": "hi", "timestamp": sent + 60, "metadata": {"identity": token}},
               {"event": "bot", "text": "Hello", "timestamp": sent + 61, "metadata": {"identity": "v1.forged.token"}}]
-    with session_scope(sqlite_engine) as session:
+    with session_scope(engine) as session:
         ticket = new_ticket(session, "web-3")
         # Days later the token has long expired; it was valid when the shopper wrote.
         assert customers.signed_email(events, secret=SECRET) == "sofia.okafor6@example.com"
@@ -62,8 +63,8 @@ def test_a_signed_identity_on_a_later_message_counts_as_of_when_it_was_sent(sqli
     assert customers.signed_email(late, secret=SECRET) is None  # sent after it expired
 
 
-def test_the_offline_email_is_a_contact_not_a_proof_and_nobody_is_nobody(sqlite_engine):
-    with session_scope(sqlite_engine) as session:
+def test_the_offline_email_is_a_contact_not_a_proof_and_nobody_is_nobody(engine):
+    with session_scope(engine) as session:
         offline = new_ticket(session, "web-4", contact_email="someone@example.net")
         who = customers.identify(session, offline, identity_secret=SECRET, events=[])
         assert (who.name, who.email, who.source, who.verified) == (None, "someone@example.net", "contact", False)
@@ -72,8 +73,8 @@ def test_the_offline_email_is_a_contact_not_a_proof_and_nobody_is_nobody(sqlite_
         assert customers.identify(session, anonymous, identity_secret=SECRET, events=[]) == customers.Identity()
 
 
-def test_the_panel_lists_their_orders_and_earlier_tickets(sqlite_engine):
-    with session_scope(sqlite_engine) as session:
+def test_the_panel_lists_their_orders_and_earlier_tickets(engine):
+    with session_scope(engine) as session:
         owner = owner_of(session)
         email = owner.email
         older = new_ticket(session, "web-old", customer_email=email, at=NOW - timedelta(days=9))
@@ -84,7 +85,7 @@ def test_the_panel_lists_their_orders_and_earlier_tickets(sqlite_engine):
         current = new_ticket(session, "web-now", slots=VERIFIED)
         ids = {"older": older.id, "offline": offline.id, "current": current.id}
         numbers = sorted(o.number for o in owner.orders)
-    with session_scope(sqlite_engine) as session:
+    with session_scope(engine) as session:
         panel = customers.customer_panel(session, ticket_id=ids["current"], identity_secret=SECRET,
                                          today=date(2026, 11, 23))
     assert (panel["name"], panel["email"], panel["source"]) == (owner.name, email, "order")
@@ -100,8 +101,8 @@ def test_the_panel_lists_their_orders_and_earlier_tickets(sqlite_engine):
     assert panel["tickets"][0]["reason_text"] and panel["tickets"][0]["created_at"].endswith("Z")
 
 
-def test_a_ticket_that_does_not_exist(sqlite_engine):
-    with session_scope(sqlite_engine) as session, pytest.raises(customers.NoSuchTicket):
+def test_a_ticket_that_does_not_exist(engine):
+    with session_scope(engine) as session, pytest.raises(customers.NoSuchTicket):
         customers.customer_panel(session, ticket_id=999, identity_secret=SECRET, today=date(2026, 11, 23))
-    with session_scope(sqlite_engine) as session:
+    with session_scope(engine) as session:
         assert session.execute(select(Ticket)).first() is None
