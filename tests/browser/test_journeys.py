@@ -128,6 +128,7 @@ def test_angry_shopper_is_handed_to_an_agent_and_back(servers, shopper, agent_pa
     screens.take(agent_page, "agent-console")
 
     agent_page.click("#resolve")
+    agent_page.click("#resolve-confirm")  # the resolution tag's dialog (Answered)
     chat.message("system", "You're back with the assistant")
     expect(chat.banner).to_contain_text("You're back with the assistant")
     screens.take(shopper, "back-with-the-assistant")
@@ -163,4 +164,5 @@ def test_markup_from_either_side_shows_as_text(servers, shopper, agent_page, age
     assert agent_page.locator("#transcript img").count() == 0
     assert shopper.dialogs == [] and agent_page.dialogs == []
     agent_page.click("#resolve")
+    agent_page.click("#resolve-confirm")  # the resolution tag's dialog (Answered)
     chat.message("system", "You're back with the assistant")

@@ -212,6 +212,7 @@ def test_rasa_webchat_handoff_to_an_agent_and_back(bundle, servers, shopper, age
     screens.take(shopper, "agent-reply")
 
     agent_page.click("#resolve")
+    agent_page.click("#resolve-confirm")  # the resolution tag's dialog (Answered)
     chat.bot_message("You're back with the assistant")
     screens.take(shopper, "back-with-the-assistant")
     chat.say("how much is express shipping to canada")

@@ -191,6 +191,7 @@ def test_a_product_named_in_the_message_wins_over_the_page_after_a_hand_back(ser
     agent_page.click("#claim")
     expect(agent_page.locator("#reply-box")).to_be_visible()
     agent_page.click("#resolve")
+    agent_page.click("#resolve-confirm")  # the resolution tag's dialog (Answered)
     chat.message("system", "You're back with the assistant")
 
     chat.say("what's your return window for sneakers?")

@@ -86,19 +86,26 @@ test("the line under a ticket says how long the shopper has waited for a person"
 test("an SLA chip counts down, turns due soon inside the warning and breached past due", () => {
   const sla = (secondsLeft, state) => ({clock: "first_reply", label: "First reply", state: state || "ok",
                                         due_at: new Date(NOW + secondsLeft * 1000).toISOString(), seconds_left: secondsLeft});
-  assert.deepEqual(core.slaView(sla(600), NOW, 0, 120), {state: "ok", text: "First reply in 10:00", label: "First reply", left: 600});
+  assert.deepEqual(core.slaView(sla(600), NOW, 0, 120), {state: "ok", text: "First reply in 10 min", label: "First reply", left: 600});
   assert.equal(core.slaView(sla(90), NOW, 0, 120).state, "due_soon");
   assert.equal(core.slaView(sla(90), NOW, 0, 60).state, "ok");
   const late = core.slaView(sla(-75), NOW, 0, 120);
   assert.equal(late.state, "breached");
-  assert.equal(late.text, "First reply overdue 1:15");
+  assert.equal(late.text, "First reply overdue 1 min 15 s");
   // Ticking: the same answer 20 minutes later (browser clock), and with the server 5 minutes ahead.
   assert.equal(core.slaView(sla(600), NOW + 20 * MIN, 0, 120).state, "breached");
-  assert.equal(core.slaView(sla(600), NOW, 5 * MIN, 120).text, "First reply in 5:00");
+  assert.equal(core.slaView(sla(600), NOW, 5 * MIN, 120).text, "First reply in 5 min 00 s");
+  assert.equal(core.slaView(sla(42), NOW, 0, 10).text, "First reply in 42 s");
+  assert.equal(core.slaView(sla(-17 * 60 - 48), NOW, 0, 10).text, "First reply overdue 17 min");
   // The server's word counts when it knows better (e.g. a breach recorded while the clocks disagree).
   assert.equal(core.slaView(sla(30, "breached"), NOW, 0, 10).state, "breached");
   assert.equal(core.slaView(null, NOW, 0), null);
-  assert.equal(core.slaView({clock: "resolution", seconds_left: 7200}, NOW, 0).text, "Resolution in 2:00:00");
+  assert.equal(core.slaView({clock: "resolution", seconds_left: 7200}, NOW, 0).text, "Resolution in 2 h 00 min");
+  assert.equal(core.slaView(sla(-2 * 3600), NOW, 0).text, "First reply overdue 2 h 00 min");
+  // The clock's own warning time, when the API sends it, decides "due soon".
+  const warned = Object.assign(sla(600), {warn_at: new Date(NOW + 300 * 1000).toISOString()});
+  assert.equal(core.slaView(warned, NOW, 0, 900).state, "ok");
+  assert.equal(core.slaView(warned, NOW + 301 * 1000, 0).state, "due_soon");
 });
 
 test("warning times are read from the SLA policies in whichever unit they come", () => {
@@ -305,6 +312,7 @@ test("the anger curve spans the box, higher anger higher up, markers where they 
   assert.equal(curve.line, "M4 32.8 L52 20 L100 7.2");
   assert.equal(curve.area, "M4 32.8 L52 20 L100 7.2 L100 36 L4 36 Z");
   assert.deepEqual(curve.markers.map((m) => [m.x, m.label]), [[100, "Handed off"], [148, "Unknown kind"], [196, "Agent joined"]]);
+  assert.equal(curve.tail, "M100 7.2 L196 7.2");  // the anger as the last message left it, up to the latest marker
   // ISO times and epoch seconds mix.
   const mixed = core.angerCurve({anger: [{at: new Date(NOW).toISOString(), score: 0}, {at: t0 + 10, score: 1}], markers: []},
                                 {width: 100, height: 20, pad: 0});
@@ -315,6 +323,7 @@ test("a single point sits in the middle; no points is an empty curve", () => {
   const one = core.angerCurve({anger: [{at: 100, score: 0.5}], markers: []}, {width: 100, height: 20, pad: 0});
   assert.deepEqual(one.points.map((p) => [p.x, p.y]), [[50, 10]]);
   assert.equal(one.area, "");
+  assert.equal(one.tail, "");
   assert.equal(core.angerCurve({anger: [], markers: [{kind: "handoff", at: 1}]}).empty, true);
   assert.equal(core.angerCurve(null).empty, true);
 });

@@ -51,6 +51,11 @@ function wireConversation() {
     const open = $("layout").classList.toggle("side-open");
     $("toggle-side").setAttribute("aria-expanded", String(open));
   });
+  $("close-side").addEventListener("click", () => {
+    $("layout").classList.remove("side-open");
+    $("toggle-side").setAttribute("aria-expanded", "false");
+    $("toggle-side").focus();
+  });
   $("canned-manage").addEventListener("click", openCannedManager);
 }
 

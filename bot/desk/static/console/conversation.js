@@ -143,7 +143,7 @@ function renderSummary(t) {
   }
   const asked = ((t.summary && t.summary.asked) || []).slice(-3);
   if (asked.length) {
-    parts.push(el("h3", {text: "What the shopper asked the assistant"}),
+    parts.push(el("h3", {text: "Asked the assistant"}),
                el("ol", {className: "asked"}, ...asked.map((text) => el("li", {text}))));
   }
   if (typeof t.summary_text === "string" && t.summary_text) parts.unshift(el("p", {text: t.summary_text}));
@@ -249,6 +249,7 @@ export function renderCurve(t) {
     parts.push(line);
   }
   if (curve.area) parts.push(svg("path", {class: "area", d: curve.area}));
+  if (curve.tail) parts.push(svg("path", {class: "tail", d: curve.tail}));
   if (curve.line) parts.push(svg("path", {class: "line", d: curve.line}));
   for (const point of curve.points) {
     const dot = svg("circle", {class: "point point-" + point.level, cx: point.x, cy: point.y, r: 3.5});

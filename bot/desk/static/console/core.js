@@ -127,6 +127,14 @@
     return h ? h + ":" + pad2(m) + ":" + pad2(rest) : m + ":" + pad2(rest);
   }
 
+  /** An SLA countdown that cannot be read as a time of day: "45 s", "4 min 05 s" (under 10 min, it
+   *  ticks), "42 min", "2 h 05 min". */
+  function countdown(seconds) {
+    var s = Math.max(0, Math.floor(Math.abs(seconds)));
+    if (s >= 60 && s < 600) return Math.floor(s / 60) + " min " + pad2(s % 60) + " s";
+    return duration(s);
+  }
+
   function pad2(n) { return (n < 10 ? "0" : "") + n; }
 
   /** How long ago, short: "just now", "4 min", "2 h", "3 d". */
@@ -176,20 +184,27 @@
   }
 
   // -- SLA clocks -----------------------------------------------------------------------------
-  /** {state, text, label, left} of the ticket's next due clock at nowMs (browser clock + offset), or null. */
+  /**
+   * {state, text, label, left} of the ticket's next due clock at nowMs (browser clock + offset), or null.
+   * Due soon from the clock's warn_at when the API gives it, else within warnSeconds of due_at.
+   */
   function slaView(sla, nowMs, offsetMs, warnSeconds) {
     if (!sla) return null;
     var due = toMs(sla.due_at);
     var left = isNaN(due) ? Number(sla.seconds_left) : Math.round((due - (nowMs + (offsetMs || 0))) / 1000);
     if (isNaN(left)) return null;
+    var warnAt = toMs(sla.warn_at);
     var warn = typeof warnSeconds === "number" ? warnSeconds : null;
+    var close;
+    if (!isNaN(warnAt)) close = nowMs + (offsetMs || 0) >= warnAt;
+    else close = left <= (warn === null ? DEFAULT_WARN_SECONDS : warn);
     var state;
     if (left < 0 || sla.state === "breached") state = "breached";
-    else if (sla.state === "due_soon" || left <= (warn === null ? DEFAULT_WARN_SECONDS : warn)) state = "due_soon";
+    else if (sla.state === "due_soon" || close) state = "due_soon";
     else state = "ok";
     var label = sla.label || SLA_LABELS[sla.clock] || humanize(sla.clock) || "Due";
-    var text = state === "breached" ? label + " overdue " + (left < 0 ? clock(-left) : "")
-                                     : label + " in " + clock(left);
+    var text = state === "breached" ? label + " overdue " + (left < 0 ? countdown(-left) : "")
+                                     : label + " in " + countdown(left);
     return {state: state, text: text.trim(), label: label, left: left};
   }
 
@@ -498,14 +513,14 @@
   // -- the anger curve ------------------------------------------------------------------------
   /**
    * The anger over the conversation in an SVG box: {points: [{x, y, score, level, at}], line, area,
-   * markers: [{x, kind, label, at}], empty}. timeline = {anger: [{at, score, level}], markers: [{kind, at}]}.
+   * tail (flat from the last message to the latest marker), markers: [{x, kind, label, at}], empty}. timeline = {anger: [{at, score, level}], markers: [{kind, at}]}.
    */
   function angerCurve(timeline, box) {
     var width = box && box.width || 240, height = box && box.height || 48, pad = box && box.pad !== undefined ? box.pad : 4;
     var anger = ((timeline && timeline.anger) || []).filter(function (p) { return !isNaN(toMs(p.at)); });
     var marks = ((timeline && timeline.markers) || []).filter(function (m) { return !isNaN(toMs(m.at)); });
     var times = anger.map(function (p) { return toMs(p.at); }).concat(marks.map(function (m) { return toMs(m.at); }));
-    if (!anger.length) return {points: [], line: "", area: "", markers: [], empty: true, width: width, height: height};
+    if (!anger.length) return {points: [], line: "", area: "", tail: "", markers: [], empty: true, width: width, height: height};
     var lo = Math.min.apply(null, times), hi = Math.max.apply(null, times);
     var span = hi - lo;
     var xOf = function (ms) {
@@ -525,10 +540,14 @@
     var base = round1(height - pad);
     var area = points.length > 1
       ? line + " L" + points[points.length - 1].x + " " + base + " L" + points[0].x + " " + base + " Z" : "";
+    // After the last shopper message the anger is as it was left: a flat tail to the latest marker.
+    var last = points[points.length - 1];
+    var end = round1(span > 0 ? width - pad : last.x);
+    var tail = end > last.x ? "M" + last.x + " " + last.y + " L" + end + " " + last.y : "";
     var markers = marks.map(function (m) {
       return {x: round1(xOf(toMs(m.at))), kind: m.kind, label: MARKER_WORDS[m.kind] || humanize(m.kind), at: m.at};
     }).sort(function (a, b) { return a.x - b.x; });
-    return {points: points, line: line, area: area, markers: markers, empty: false, width: width, height: height};
+    return {points: points, line: line, area: area, tail: tail, markers: markers, empty: false, width: width, height: height};
   }
 
   function levelOf(score) {
@@ -577,7 +596,7 @@
     RESOLUTION_TAGS: RESOLUTION_TAGS, MARKER_WORDS: MARKER_WORDS, KEYS: KEYS, REPLY_KEYS: REPLY_KEYS, FILTERS: FILTERS,
     humanize: humanize, reasonText: reasonText, angerLevel: angerLevel, ticketState: ticketState,
     awaitingReply: awaitingReply, tagLabel: tagLabel, isOpen: isOpen,
-    toMs: toMs, duration: duration, clock: clock, ago: ago, timeOfDay: timeOfDay, clockOffset: clockOffset,
+    toMs: toMs, duration: duration, clock: clock, countdown: countdown, ago: ago, timeOfDay: timeOfDay, clockOffset: clockOffset,
     waitingText: waitingText, slaView: slaView, warnTimes: warnTimes, parseDuration: parseDuration,
     queryFor: queryFor, activeFilters: activeFilters, matchesView: matchesView, compareTickets: compareTickets,
     sortTickets: sortTickets, mergeTicket: mergeTicket, claimed: claimed, adjustCounts: adjustCounts,

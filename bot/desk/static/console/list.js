@@ -170,8 +170,10 @@ function ticketItem(ticket, index) {
   const preview = ticket.preview || lastAsked(ticket);
   if (preview) item.append(el("p", {className: "ticket-preview", text: preview}));
   const assignee = el("span", {className: "assignee is-" + (who.key === "unassigned" ? "nobody" : who.key)});
-  if (who.key === "mine" || who.key === "other") assignee.append(el("span", {className: "avatar avatar-sm", text: initials(ticket.assigned_agent)}));
-  assignee.append(who.key === "mine" ? "You" : who.text);
+  const holder = ticket.assigned_agent_id === state.me.id ? "You" : ticket.assigned_agent;
+  if (ticket.assigned_agent) assignee.append(el("span", {className: "avatar avatar-sm", text: initials(ticket.assigned_agent)}));
+  if (who.key === "resolved" || who.key === "abandoned") assignee.append(holder ? `${who.text} by ${holder}` : who.text);
+  else assignee.append(who.key === "mine" ? "You" : who.text);
   const foot = el("div", {className: "ticket-foot"}, assignee);
   if (ticket.sla && core.isOpen(ticket)) foot.append(slaChip(ticket.sla));
   item.append(foot);

@@ -7,7 +7,7 @@ import {loadTicket, openTicket} from "./conversation.js";
 import {loadFollowUps, loadList} from "./list.js";
 
 const POLL_MS = 30000;
-const FLUSH_MS = 250;
+const FLUSH_MS = 150;
 let source = null;
 let retryMs = 1000;
 let retryTimer = null;

@@ -63,19 +63,33 @@ export function renderPanel() {
   renderAttachments(t);
 }
 
+const ORDERS_SHOWN = 3;
+let allOrdersFor = null;  // the ticket whose every order is shown ("Show all")
+
 function renderOrders(c, t) {
   const list = $("customer-orders");
+  const more = $("orders-more");
   const loading = state.customer === null;
-  let orders = c && Array.isArray(c.orders) ? c.orders : [];
-  if (!c && t.order) orders = [t.order];
+  let orders = c && Array.isArray(c.orders) ? c.orders.slice() : [];
+  if (!orders.length && t.order) orders = [t.order];
+  // The order the conversation is about first.
+  const about = t.verified_order || (t.order && t.order.number);
+  orders.sort((a, b) => (b.number === about) - (a.number === about));
+  $("orders-count").textContent = orders.length > 1 ? String(orders.length) : "";
   if (!orders.length) {
+    more.hidden = true;
     list.replaceChildren(el("li", {className: "side-empty", text: loading ? "Loading…" : "No orders known for this shopper."}));
     return;
   }
-  list.replaceChildren(...orders.map((order) => {
+  const showAll = allOrdersFor === t.id || orders.length <= ORDERS_SHOWN + 1;
+  more.hidden = showAll && orders.length <= ORDERS_SHOWN + 1;
+  more.textContent = showAll ? "Show fewer" : `Show all ${orders.length} orders`;
+  more.onclick = () => { allOrdersFor = showAll ? null : t.id; renderOrders(c, t); };
+  list.replaceChildren(...(showAll ? orders : orders.slice(0, ORDERS_SHOWN)).map((order) => {
     const status = String(order.status || "");
-    const item = el("li", null, el("div", {className: "order-top"},
+    const item = el("li", {className: order.number === about ? "is-current" : ""}, el("div", {className: "order-top"},
       el("span", {className: "mono", text: order.number}),
+      order.number === about ? el("span", {className: "subtle", text: "this chat"}) : null,
       el("span", {className: "badge " + (ORDER_STATUS[status] || ""), text: core.humanize(status) || "Unknown"})));
     if (order.items && order.items.length) item.append(el("div", {className: "order-line", text: order.items.join(", ")}));
     if (order.carrier || order.tracking_number) {
