@@ -6,16 +6,18 @@ accounts (one in ten a supervisor) and OPEN_TICKETS open tickets (plus some reso
 conversation that led to it (~20 events) saved by Rasa's own SQL tracker store (bench/desk_console_seed.py).
 Every account logs in and holds an open live stream (GET /api/live, server-sent events) for the whole run.
 
-Two phases:
+Three phases:
+- single: one agent, requests back to back, nothing else happening: each route's own cost.
 - steady: each agent acts every THINK seconds (2-5 s, at random), as a person at the console does: a
   list view (open, mine, waiting, resolved; a filter; a full-text search; another page), or a ticket
-  (GET /api/tickets/{id} and /api/tickets/{id}/customer together). A live event makes the agent's
-  console fetch its list again (and the ticket it has open, when the event is about it), as the console
-  does, so each new ticket brings every agent's list request at once.
+  (GET /api/tickets/{id} and /api/tickets/{id}/customer together).
 - burst: every agent acts back to back without pausing: the desk at its limit (throughput).
-During each phase, tickets are opened (as the action server opens them, with their conversation's rows)
-and shoppers write on open tickets (a row in the tracker's `events` table, as Rasa writes it); for each,
-the time until it reached each live stream is measured.
+Meanwhile the shop goes on: tickets are opened (6 a minute, as the action server opens them, with their
+conversation's rows) and shoppers write on open tickets (30 lines a minute, each a row in the tracker's
+`events` table as Rasa writes it). Each live event makes every agent's console fetch its list again (and
+the ticket it has open, when the event is about it), as the console does; events that come during a
+fetch make one more. For each new ticket and line, the time until it reached each live stream is
+measured.
 
 Reports per route p50/p95/p99, errors, the live streams kept open, and whether each new ticket and
 message reached every stream and how fast (p95). The target: list and detail answers under 100 ms p95
@@ -64,6 +66,9 @@ DELIVERY_GRACE = 3.0
 LIST_ROUTES = ("list view=open", "list view=mine", "list view=waiting", "list view=resolved",
                "list filtered", "list search q=")
 DETAIL_ROUTES = ("detail /api/tickets/{id}", "customer /api/tickets/{id}/customer")
+ALERTS_ROUTE = "alerts /api/alerts (supervisors)"
+# The console gathers live events this long before it fetches again (bot/desk/static/console/live.js).
+FLUSH_SECONDS = 0.25
 # An agent's round of actions; each agent starts at a different place in it.
 PLAN = ("open", "ticket", "mine", "waiting", "filtered", "ticket", "search", "resolved", "ticket", "open_page",
         "mine", "ticket")
@@ -77,17 +82,19 @@ class Settings:
     agents: int = 50
     open_tickets: int = 200
     resolved_tickets: int = 60
+    single_seconds: float = 10.0
     steady_seconds: float = 60.0
     burst_seconds: float = 20.0
     think: Tuple[float, float] = (2.0, 5.0)
-    new_tickets: int = 6          # opened during the steady phase (and burst_new_tickets during the burst)
-    burst_new_tickets: int = 2
-    messages: int = 6             # shopper lines on open tickets during the steady phase (and 2 in the burst)
+    # The shop meanwhile, in both phases: new tickets, and shopper lines on open tickets (each of 200
+    # shoppers writing every ~7 minutes); at least one of each per phase.
+    new_tickets_per_minute: float = 6.0
+    messages_per_minute: float = 30.0
     per_page: int = 25
 
 
-SMOKE = Settings(agents=10, open_tickets=40, resolved_tickets=10, steady_seconds=5.0, burst_seconds=2.0,
-                 think=(0.3, 0.8), new_tickets=1, burst_new_tickets=1, messages=1)
+SMOKE = Settings(agents=10, open_tickets=40, resolved_tickets=10, single_seconds=2.0, steady_seconds=5.0,
+                 burst_seconds=2.0, think=(0.3, 0.8))
 
 
 # -- the desk and its database --------------------------------------------------------------------------
@@ -199,6 +206,7 @@ class Stream:
     refused: Counter = field(default_factory=Counter)
     pings: int = 0
     events: int = 0
+    kinds: Counter = field(default_factory=Counter)  # "ticket created", "message", "alert sla_breach", ...
     received: Dict[tuple, List[float]] = field(default_factory=lambda: defaultdict(list))
 
 
@@ -206,6 +214,7 @@ class Stream:
 class Agent:
     user_id: int
     email: str
+    supervisor: bool
     session: aiohttp.ClientSession
     step: int = 0  # where in PLAN the agent is
     stream: Stream = field(default_factory=Stream)
@@ -214,8 +223,10 @@ class Agent:
     seen_ids: List[int] = field(default_factory=list)
     pages: int = 1
     open_id: Optional[int] = None
+    # Set by a live event: the console fetches its list again (and the open ticket, when it is about it).
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     refresh_open: bool = False
+    refresh_alerts: bool = False
 
 
 class Recorder:
@@ -284,15 +295,6 @@ async def _ticket(agent: Agent, base: str, ticket_id: int, recorder: Recorder) -
 
 async def _act(agent: Agent, base: str, recorder: Recorder, rng: random.Random, words: List[str],
                ticket_ids: List[int], per_page: int) -> None:
-    if agent.wake.is_set():  # a live event: the console fetches its list again (and the open ticket)
-        agent.wake.clear()
-        recorder.live_refreshes += 1
-        work = [_list(agent, base, dict(agent.view), agent.view_label, recorder, per_page)]
-        if agent.refresh_open and agent.open_id is not None:
-            work.append(_ticket(agent, base, agent.open_id, recorder))
-        agent.refresh_open = False
-        await asyncio.gather(*work)
-        return
     action = PLAN[agent.step % len(PLAN)]
     agent.step += 1
     if action == "ticket":
@@ -317,14 +319,31 @@ async def _agent(agent: Agent, base: str, recorder: Recorder, until: float, thin
     rng = random.Random(seed_value)
     while time.monotonic() < until:
         if think:
-            try:
-                await asyncio.wait_for(agent.wake.wait(), timeout=min(rng.uniform(*think),
-                                                                      max(0.0, until - time.monotonic())))
-            except asyncio.TimeoutError:
-                pass
+            await asyncio.sleep(min(rng.uniform(*think), max(0.0, until - time.monotonic())))
             if time.monotonic() >= until:
                 break
         await _act(agent, base, recorder, rng, words, ticket_ids, per_page)
+
+
+async def _refresher(agent: Agent, base: str, recorder: Recorder, until: float, per_page: int) -> None:
+    """The console's answer to live events (live.js): it gathers them for FLUSH_SECONDS, then fetches its
+    list again, the open ticket when an event was about it, and a supervisor's alerts after an alert;
+    events that come while it is fetching make one more round after it, not one each."""
+    while time.monotonic() < until:
+        try:
+            await asyncio.wait_for(agent.wake.wait(), timeout=max(0.01, until - time.monotonic()))
+        except asyncio.TimeoutError:
+            return
+        await asyncio.sleep(FLUSH_SECONDS)
+        agent.wake.clear()
+        recorder.live_refreshes += 1
+        work = [_list(agent, base, dict(agent.view), agent.view_label, recorder, per_page)]
+        if agent.refresh_open and agent.open_id is not None:
+            work.append(_get(agent, base, f"/api/tickets/{agent.open_id}", None, DETAIL_ROUTES[0], recorder))
+        if agent.refresh_alerts:
+            work.append(_get(agent, base, "/api/alerts", None, ALERTS_ROUTE, recorder))
+        agent.refresh_open = agent.refresh_alerts = False
+        await asyncio.gather(*work)
 
 
 async def _read_stream(agent: Agent, base: str, stop: asyncio.Event) -> None:
@@ -379,12 +398,15 @@ def _arrived(agent: Agent, kind: str, data: str) -> None:
         return
     if not isinstance(payload, dict):
         return
+    agent.stream.kinds[f"{kind} {payload.get('kind') or ''}".strip()] += 1
     if kind == "ticket":
         agent.stream.received[("ticket", payload.get("kind"), payload.get("id"))].append(now)
         about = payload.get("id")
     elif kind == "message":
         agent.stream.received[("message", payload.get("ticket_id"))].append(now)
         about = payload.get("ticket_id")
+    elif kind == "alert" and agent.supervisor:
+        agent.refresh_alerts, about = True, None
     else:
         return
     if about is not None and about == agent.open_id:
@@ -392,7 +414,7 @@ def _arrived(agent: Agent, kind: str, data: str) -> None:
     agent.wake.set()
 
 
-async def _log_in(base: str, user_id: int, email: str) -> Agent:
+async def _log_in(base: str, user_id: int, email: str, supervisor: bool = False) -> Agent:
     session = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))  # cookies for 127.0.0.1
     async with session.post(f"{base}/api/login", json={"email": email, "password": seeding.PASSWORD},
                             headers={"X-Requested-With": "desk"}, timeout=REQUEST_TIMEOUT) as response:
@@ -400,7 +422,7 @@ async def _log_in(base: str, user_id: int, email: str) -> Agent:
         if response.status != 200:
             await session.close()
             raise RuntimeError(f"login of {email} answered {response.status}: {body[:300]}")
-    return Agent(user_id=user_id, email=email, session=session)
+    return Agent(user_id=user_id, email=email, supervisor=supervisor, session=session)
 
 
 # -- new tickets and messages during a phase, and how fast every stream hears of them ---------------------
@@ -411,15 +433,19 @@ class Probe:
     committed: float  # perf_counter right after the commit
 
 
-async def _probes(engine, seeded: seeding.Seeded, seconds: float, tickets: int, messages: int, offset: int,
+async def _probes(engine, seeded: seeding.Seeded, seconds: float, settings: Settings, offset: int,
                   probes: List[Probe], rng: random.Random) -> None:
-    """Spread over the phase: `tickets` new tickets and `messages` shopper lines on open tickets."""
+    """The shop during the phase, at random moments: new tickets and shopper lines on open tickets
+    (each on another ticket, while there are)."""
+    tickets = max(1, round(settings.new_tickets_per_minute * seconds / 60))
+    messages = max(1, round(settings.messages_per_minute * seconds / 60))
     kinds = ["ticket"] * tickets + ["message"] * messages
     rng.shuffle(kinds)
-    step = seconds / (len(kinds) + 1) if kinds else seconds
+    moments = sorted(rng.uniform(0.05, 0.9) * seconds for _ in kinds)
     targets = rng.sample(seeded.open_ticket_ids, min(messages, len(seeded.open_ticket_ids)))
-    for number, kind in enumerate(kinds):
-        await asyncio.sleep(step)
+    started = time.monotonic()
+    for number, (kind, moment) in enumerate(zip(kinds, moments)):
+        await asyncio.sleep(max(0.0, started + moment - time.monotonic()))
         if kind == "ticket":
             context = seeded.contexts[(offset + number) % len(seeded.contexts)]
 
@@ -431,7 +457,7 @@ async def _probes(engine, seeded: seeding.Seeded, seconds: float, tickets: int, 
             probes.append(Probe(("ticket", "created", ticket_id), committed))
             seeded.open_ticket_ids.append(ticket_id)
         else:
-            ticket_id = targets.pop()
+            ticket_id = targets.pop() if targets else rng.choice(seeded.open_ticket_ids)
 
             def write_one(ticket_id=ticket_id):
                 seeding.shopper_writes(engine, ticket_id=ticket_id, text=rng.choice(seeding.WAITING_LINES).format(
@@ -449,7 +475,8 @@ def _delivery(probes: List[Probe], agents: List[Agent]) -> dict:
         for probe in chosen:
             count = 0
             for agent in agents:
-                times = agent.stream.received.get(probe.key) or []
+                # The first arrival after the commit (a ticket's earlier lines have the same key).
+                times = [t for t in agent.stream.received.get(probe.key) or [] if t >= probe.committed - 0.005]
                 if times:
                     count += 1
                     delays.append(max(0.0, times[0] - probe.committed) * 1000)
@@ -477,17 +504,18 @@ def _stats(samples: List[float]) -> dict:
 def _phase_result(recorder: Recorder, seconds: float, cpu: float, agents: List[Agent], probes: List[Probe],
                   min_open: int) -> dict:
     routes = {}
-    for route in LIST_ROUTES + DETAIL_ROUTES:
+    for route in LIST_ROUTES + DETAIL_ROUTES + (ALERTS_ROUTE,):
         failures = recorder.failures.get(route) or Counter()
         routes[route] = {**_stats(recorder.samples.get(route, [])), "errors": sum(failures.values()),
                          "error_kinds": dict(failures), "first_error": recorder.first_failure.get(route)}
+    others = {ALERTS_ROUTE: routes.pop(ALERTS_ROUTE)}
     requests = sum(len(s) for s in recorder.samples.values())
     return {
         "seconds": round(seconds, 1), "requests": requests, "throughput_per_s": round(requests / seconds, 1),
         "errors": sum(sum(c.values()) for c in recorder.failures.values()),
         "list": _stats([v for r in LIST_ROUTES for v in recorder.samples.get(r, [])]),
         "detail": _stats([v for r in DETAIL_ROUTES for v in recorder.samples.get(r, [])]),
-        "routes": routes, "live_refreshes": recorder.live_refreshes, "rasa_unavailable": recorder.rasa_unavailable,
+        "routes": routes, "other_routes": others, "live_refreshes": recorder.live_refreshes, "rasa_unavailable": recorder.rasa_unavailable,
         "desk_cpu_percent": round(100 * cpu / seconds, 1),
         "streams_open_min": min_open, "streams_open_at_end": sum(a.stream.connected for a in agents),
         "delivery": _delivery(probes, agents),
@@ -498,10 +526,10 @@ async def _run(desk: Desk, engine, seeded: seeding.Seeded, settings: Settings) -
     rng = random.Random(7)
     logins = asyncio.Semaphore(8)
 
-    async def log_in(user_id: int, email: str) -> Agent:
+    async def log_in(user_id: int, email: str, role: str) -> Agent:
         async with logins:
-            return await _log_in(desk.base, user_id, email)
-    agents = await asyncio.gather(*(log_in(user_id, email) for user_id, email in seeded.agents))
+            return await _log_in(desk.base, user_id, email, supervisor=role == "supervisor")
+    agents = await asyncio.gather(*(log_in(*account) for account in seeded.agents))
     stop = asyncio.Event()
     readers = [asyncio.create_task(_read_stream(agent, desk.base, stop)) for agent in agents]
     try:
@@ -514,9 +542,11 @@ async def _run(desk: Desk, engine, seeded: seeding.Seeded, settings: Settings) -
         connected_at_start = sum(a.stream.connected for a in agents)
         await asyncio.sleep(1.0)  # the streams' first events (any backlog) before measuring
         phases = {}
-        for name, seconds, think, tickets, messages in (
-                ("steady", settings.steady_seconds, settings.think, settings.new_tickets, settings.messages),
-                ("burst", settings.burst_seconds, None, settings.burst_new_tickets, min(2, settings.messages))):
+        # (phase, seconds, think time, agents acting, the shop going on with its live events)
+        for name, seconds, think, active, shop in (
+                ("single", settings.single_seconds, None, agents[:1], False),
+                ("steady", settings.steady_seconds, settings.think, agents, True),
+                ("burst", settings.burst_seconds, None, agents, True)):
             recorder, probes = Recorder(), []
             min_open = [sum(a.stream.connected for a in agents)]
 
@@ -526,16 +556,24 @@ async def _run(desk: Desk, engine, seeded: seeding.Seeded, settings: Settings) -
                     await asyncio.sleep(0.2)
             for index, agent in enumerate(agents):
                 agent.step = index  # each phase's first round covers every route
-            started, cpu_before = time.monotonic(), cpu_seconds(desk.pid)
+                agent.wake.clear()
+            events_before = sum(a.stream.events for a in agents)
+            started, cpu_before, own_before = time.monotonic(), cpu_seconds(desk.pid), cpu_seconds(os.getpid())
             until = started + seconds
             await asyncio.gather(
                 *(_agent(agent, desk.base, recorder, until, think, 1000 * index + len(phases), seeded.search_words,
-                         seeded.open_ticket_ids, settings.per_page) for index, agent in enumerate(agents)),
-                _probes(engine, seeded, seconds, tickets, messages, 100 * len(phases), probes, rng),
+                         seeded.open_ticket_ids, settings.per_page) for index, agent in enumerate(active)),
+                *(_refresher(agent, desk.base, recorder, until, settings.per_page) for agent in agents if shop),
+                *([_probes(engine, seeded, seconds, settings, 1000 * len(phases), probes, rng)] if shop else []),
                 watch_streams(until))
             elapsed, cpu = time.monotonic() - started, cpu_seconds(desk.pid) - cpu_before
+            own = cpu_seconds(os.getpid()) - own_before
             await asyncio.sleep(DELIVERY_GRACE)
             phases[name] = _phase_result(recorder, elapsed, cpu, agents, probes, min_open[0])
+            # The clients here share the machine with the desk: their CPU is the desk's loss.
+            phases[name]["bench_cpu_percent"] = round(100 * own / elapsed, 1)
+            phases[name]["live_events_per_stream"] = round(
+                (sum(a.stream.events for a in agents) - events_before) / len(agents), 1)
             print(f"[desk console] {name}: {phases[name]['requests']} requests, "
                   f"list p95 {phases[name]['list']['p95_ms']} ms, detail p95 {phases[name]['detail']['p95_ms']} ms",
                   flush=True)
@@ -544,6 +582,7 @@ async def _run(desk: Desk, engine, seeded: seeding.Seeded, settings: Settings) -
                    "disconnects": sum(a.stream.disconnects for a in agents),
                    "refused": dict(sum((a.stream.refused for a in agents), Counter())),
                    "events_received": sum(a.stream.events for a in agents),
+                   "events_by_kind": dict(sum((a.stream.kinds for a in agents), Counter())),
                    "pings": sum(a.stream.pings for a in agents)}
         return {"streams": streams, "phases": phases, "desk_rss_mb": rss_mb(desk.pid)}
     finally:
@@ -556,7 +595,7 @@ async def _run(desk: Desk, engine, seeded: seeding.Seeded, settings: Settings) -
 
 async def _detail_reads_rasa(base: str, seeded: seeding.Seeded) -> bool:
     """Whether the desk's ticket detail still needs Rasa's HTTP API for the transcript."""
-    user_id, email = seeded.agents[0]
+    user_id, email, _ = seeded.agents[0]
     agent = await _log_in(base, user_id, email)
     try:
         async with agent.session.get(f"{base}/api/tickets/{seeded.open_ticket_ids[0]}",
@@ -636,9 +675,12 @@ def table(results: dict) -> str:
                   "| phase | route | requests | errors | p50 ms | p95 ms | p99 ms | max ms |",
                   "|---|---|---|---|---|---|---|---|"]
         for phase_name, phase in run["phases"].items():
-            label = (f"{phase_name} ({phase['throughput_per_s']:g} req/s, desk CPU {phase['desk_cpu_percent']:g} %)")
+            label = (f"{phase_name} ({phase['throughput_per_s']:g} req/s, desk CPU {phase['desk_cpu_percent']:g} %"
+                     + (f", {phase['live_refreshes']} refreshes after live events" if phase["live_refreshes"] else "")
+                     + ")")
+            others = [(r, f) for r, f in (phase.get("other_routes") or {}).items() if f["count"] or f["errors"]]
             for route, figures in [("all list views", phase["list"]), ("ticket + customer", phase["detail"])] + \
-                    list(phase["routes"].items()):
+                    list(phase["routes"].items()) + others:
                 errors = figures.get("errors", "")
                 lines.append(f"| {label} | {route} | {figures['count']} | {errors} | {_ms(figures['p50_ms'])} | "
                              f"{_ms(figures['p95_ms'])} | {_ms(figures['p99_ms'])} | {_ms(figures['max_ms'])} |")
@@ -648,6 +690,8 @@ def table(results: dict) -> str:
         for phase_name, phase in run["phases"].items():
             for kind, label in (("new_tickets", "new ticket"), ("shopper_messages", "shopper message")):
                 d = phase["delivery"][kind]
+                if not d["probes"]:
+                    continue
                 lines.append(f"| {phase_name} | {label} | {d['probes']} | "
                              f"{'yes' if d['reached_all'] else 'no'} ({'/'.join(map(str, d['reached'])) or '-'}) | "
                              f"{_ms(d['p50_ms'])} | {_ms(d['p95_ms'])} | {_ms(d['max_ms'])} |")

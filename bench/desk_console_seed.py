@@ -200,7 +200,7 @@ class Conversations:
 @dataclass
 class Seeded:
     """What the benchmark needs to know of the seeded desk."""
-    agents: List[Tuple[int, str]]  # (user id, email), supervisors included
+    agents: List[Tuple[int, str, str]]  # (user id, email, role), supervisors included
     open_ticket_ids: List[int]
     search_words: List[str]
     tracker_events: int
@@ -224,7 +224,7 @@ def _contexts(session: Session, rng: random.Random) -> List[Context]:
     return contexts
 
 
-def _users(session: Session, count: int) -> List[Tuple[int, str]]:
+def _users(session: Session, count: int) -> List[Tuple[int, str, str]]:
     """`count` desk accounts; one in ten a supervisor. Created with the desk's own account function."""
     from bot.desk.accounts import create_user
 
@@ -233,7 +233,7 @@ def _users(session: Session, count: int) -> List[Tuple[int, str]]:
         role = Role.supervisor if number % 10 == 9 else Role.agent
         name = f"{AGENT_NAMES[number % len(AGENT_NAMES)]} {chr(65 + number // len(AGENT_NAMES))}."
         user = create_user(session, email=f"agent{number:02d}@desk.example", password=PASSWORD, role=role, name=name)
-        made.append((user.id, user.email))
+        made.append((user.id, user.email, role.value))
     return made
 
 
@@ -305,7 +305,7 @@ def seed(engine: Engine, database_url: str, *, agents: int, open_tickets: int, r
                   contexts=contexts)
 
 
-def _after_handoff(session: Session, ticket: Ticket, users: Sequence[Tuple[int, str]], context: Context,
+def _after_handoff(session: Session, ticket: Ticket, users: Sequence[Tuple[int, str, str]], context: Context,
                    builder: Conversations, created: datetime, now: datetime, resolved: bool) -> List[dict]:
     """What happened since the handoff: a claim or an assignment, the agent's answers, the shopper's
     lines while waiting; the conversation's events for them."""
@@ -314,7 +314,7 @@ def _after_handoff(session: Session, ticket: Ticket, users: Sequence[Tuple[int, 
     at = created
     taken = resolved or rng.random() < 0.45
     if taken:
-        agent_id, _ = rng.choice(users)
+        agent_id = rng.choice(users)[0]
         at = min(now, created + timedelta(minutes=rng.uniform(0.5, 20)))
         if rng.random() < 0.7:
             claim(session, ticket_id=ticket.id, agent_id=agent_id, now=at)
