@@ -517,6 +517,8 @@ def _phase_result(recorder: Recorder, seconds: float, cpu: float, agents: List[A
         "detail": _stats([v for r in DETAIL_ROUTES for v in recorder.samples.get(r, [])]),
         "routes": routes, "other_routes": others, "live_refreshes": recorder.live_refreshes, "rasa_unavailable": recorder.rasa_unavailable,
         "desk_cpu_percent": round(100 * cpu / seconds, 1),
+        # What one request costs the desk process, whatever else shares the machine.
+        "desk_cpu_ms_per_request": round(1000 * cpu / requests, 1) if requests else None,
         "streams_open_min": min_open, "streams_open_at_end": sum(a.stream.connected for a in agents),
         "delivery": _delivery(probes, agents),
     }
@@ -675,7 +677,8 @@ def table(results: dict) -> str:
                   "| phase | route | requests | errors | p50 ms | p95 ms | p99 ms | max ms |",
                   "|---|---|---|---|---|---|---|---|"]
         for phase_name, phase in run["phases"].items():
-            label = (f"{phase_name} ({phase['throughput_per_s']:g} req/s, desk CPU {phase['desk_cpu_percent']:g} %"
+            label = (f"{phase_name} ({phase['throughput_per_s']:g} req/s, desk CPU {phase['desk_cpu_percent']:g} %, "
+                     f"{_ms(phase['desk_cpu_ms_per_request'])} ms a request"
                      + (f", {phase['live_refreshes']} refreshes after live events" if phase["live_refreshes"] else "")
                      + ")")
             others = [(r, f) for r, f in (phase.get("other_routes") or {}).items() if f["count"] or f["errors"]]

@@ -1,10 +1,10 @@
 """The desk a console benchmark runs against (bench/desk_console.py): a shop's demo orders, agent and
 supervisor accounts, and open tickets, each with the conversation that led to it in Rasa's tracker store.
 
-Conversations are scripted per handoff reason (a late order, anger, a request for a person, a repeated
-question, a failed verification, an out-of-hours message, an exchange), worded with the seeded orders'
-numbers, products and customers, and scored by our anger scorer as the NLU pipeline scores them. They are
-saved by Rasa's own SQL tracker store in the Rasa environment (bench/tracker_seed.py); the tickets are
+Conversations are scripted per scenario (a late order, anger, a request for a person, a repeated
+question, a failed verification, an out-of-hours message, an exchange), each ending in its handoff
+reason, worded with the seeded orders' numbers, products and customers, and scored by our anger scorer
+as the NLU pipeline scores them. They are saved by Rasa's own SQL tracker store in the Rasa environment (bench/tracker_seed.py); the tickets are
 opened, claimed and assigned through the queue's functions, as the action server and the desk do, so each
 has its history. Deterministic for a given seed value."""
 import json
@@ -72,7 +72,7 @@ class Context:
 
 
 def _scripts(c: Context, rng: random.Random) -> Dict[str, List[Line]]:
-    """One conversation per handoff reason, in a few wordings."""
+    """A conversation per scenario (SCENARIOS), in a few wordings."""
     verified = {"order_number": c.order, "verified_order": c.order, "verification": "verified"}
     pick = rng.choice
     return {
@@ -144,8 +144,10 @@ def _scripts(c: Context, rng: random.Random) -> Dict[str, List[Line]]:
     }
 
 
-REASON_WEIGHTS = {"late_order": 5, "anger": 4, "requested": 4, "repeated": 2, "verification": 2, "exchange": 2,
-                  "offline_message": 1}
+# scenario: (the handoff reason it ends in, how often it comes)
+SCENARIOS = {"late_order": ("late_order", 5), "anger": ("anger", 4), "requested": ("requested", 4),
+             "repeated": ("repeated", 2), "verification": ("verification", 2), "exchange": ("requested", 2),
+             "offline_message": ("offline_message", 1)}
 
 
 class Conversations:
@@ -164,9 +166,10 @@ class Conversations:
                                                "entities": [], "text": text, "message_id": message_id,
                                                "anger": anger, "language": "en"}}
 
-    def conversation(self, reason: str, context: Context, started: float, handoff_at: float) -> List[dict]:
+    def conversation(self, scenario: str, context: Context, started: float, handoff_at: float) -> List[dict]:
         """About twenty events: the session's start, the turns, and the handoff with the pause."""
-        script = _scripts(context, self.rng)[reason]
+        script = _scripts(context, self.rng)[scenario]
+        reason = SCENARIOS[scenario][0]
         events: List[dict] = [{"event": "action", "name": "action_session_start", "timestamp": started},
                               {"event": "session_started", "timestamp": started},
                               {"event": "action", "name": "action_listen", "timestamp": started}]
@@ -264,17 +267,18 @@ def seed(engine: Engine, database_url: str, *, agents: int, open_tickets: int, r
     with session_scope(engine) as session:
         contexts = _contexts(session, rng)
         users = _users(session, agents)
-    plan = [(reason, False) for reason in rng.choices(list(REASON_WEIGHTS), weights=list(REASON_WEIGHTS.values()),
-                                                      k=open_tickets)]
-    plan += [(reason, True) for reason in rng.choices(list(REASON_WEIGHTS), k=resolved_tickets)]
+    weights = [weight for _, weight in SCENARIOS.values()]
+    plan = [(scenario, False) for scenario in rng.choices(list(SCENARIOS), weights=weights, k=open_tickets)]
+    plan += [(scenario, True) for scenario in rng.choices(list(SCENARIOS), k=resolved_tickets)]
     open_ids: List[int] = []
-    for index, (reason, resolved) in enumerate(plan):
+    for index, (scenario, resolved) in enumerate(plan):
+        reason = SCENARIOS[scenario][0]
         # Customers come back: a few of them have an earlier, resolved ticket besides the open one.
         context = contexts[index % (len(contexts) // 2) if resolved else index % len(contexts)]
         created = now - (timedelta(hours=rng.uniform(3, 44)) if resolved else timedelta(minutes=rng.uniform(1, 180)))
         conversation_id = uuid.UUID(int=rng.getrandbits(128)).hex
         handoff_at = _epoch(created)
-        events = builder.conversation(reason, context, handoff_at - rng.uniform(60, 600), handoff_at)
+        events = builder.conversation(scenario, context, handoff_at - rng.uniform(60, 600), handoff_at)
         slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
         score, level = peak_anger(events)
         with session_scope(engine) as session:
@@ -350,8 +354,9 @@ def new_conversation_ticket(engine: Engine, *, index: int, context: Context, now
     rng = random.Random(10_000 + index)
     conversation_id = uuid.UUID(int=rng.getrandbits(128)).hex
     handoff_at = _epoch(now)
-    reason = rng.choice(["requested", "anger", "late_order"])
-    events = Conversations(rng).conversation(reason, context, handoff_at - 120, handoff_at)
+    scenario = rng.choice(["requested", "anger", "late_order", "exchange"])
+    reason = SCENARIOS[scenario][0]
+    events = Conversations(rng).conversation(scenario, context, handoff_at - 120, handoff_at)
     slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
     score, level = peak_anger(events)
     with session_scope(engine) as session:
