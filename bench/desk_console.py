@@ -303,7 +303,7 @@ async def _act(agent: Agent, base: str, recorder: Recorder, rng: random.Random, 
     elif action in ("open", "mine", "waiting", "resolved"):
         await _list(agent, base, {"view": action}, f"list view={action}", recorder, per_page)
     elif action == "open_page":
-        page = rng.randint(2, max(2, agent.pages)) if agent.pages > 1 else 2
+        page = rng.randint(2, agent.pages) if agent.pages > 1 else 1
         await _list(agent, base, {"view": "open", "page": str(page)}, "list view=open", recorder, per_page)
     elif action == "filtered":
         name = rng.choice(sorted(FILTERS))
