@@ -213,6 +213,40 @@ def transcript_text(lines: Iterable[Dict[str, Any]], *, store: str, time_zone: s
     return "\n".join(blocks + ["", words["times"].format(zone=time_zone)])
 
 
+def _epoch(value: Any) -> Optional[float]:
+    """An ISO time the desk wrote ("2026-11-23T15:00:00Z", UTC) as epoch seconds, like Rasa's "at"."""
+    try:
+        return datetime.fromisoformat(str(value).rstrip("Z")).replace(tzinfo=timezone.utc).timestamp()
+    except ValueError:
+        return None
+
+
+def offline_lines(session: Session, *, conversation_id: str) -> List[Dict[str, Any]]:
+    """What the shopper left in the offline form, as transcript lines: it is kept on the conversation's
+    tickets (bot/desk/offline_messages.py), not in the conversation Rasa holds."""
+    lines = []
+    for summary in session.execute(select(Ticket.summary).where(Ticket.conversation_id == conversation_id)
+                                   .order_by(Ticket.id)).scalars():
+        for left in json.loads(summary or "{}").get("offline_messages") or []:
+            if isinstance(left, dict) and isinstance(left.get("message"), str):
+                lines.append({"from": "shopper", "text": left["message"], "at": _epoch(left.get("at"))})
+    return lines
+
+
+def with_offline_lines(lines: List[Dict[str, Any]], offline: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The conversation with the offline form's messages in time order (each before the first line
+    written after it)."""
+    merged = list(lines)
+    for line in offline:
+        at = line.get("at")
+        index = len(merged)
+        if isinstance(at, (int, float)):
+            index = next((i for i, other in enumerate(merged)
+                          if isinstance(other.get("at"), (int, float)) and other["at"] > at), len(merged))
+        merged.insert(index, line)
+    return merged
+
+
 def has_shopper_lines(lines: Iterable[Dict[str, Any]]) -> bool:
     return any(line.get("from") == "shopper" and str(line.get("text") or "").strip() for line in lines)
 
@@ -313,6 +347,7 @@ class ReplyTarget:
     contact_email: Optional[str]
     since: float  # the ticket's start, epoch seconds (Rasa's clock)
     language: str
+    offline: List[Dict[str, Any]]  # what the shopper left in the offline form, as transcript lines
 
 
 def reply_target(session: Session, *, ticket_id: int, agent_id: int) -> ReplyTarget:
@@ -326,7 +361,8 @@ def reply_target(session: Session, *, ticket_id: int, agent_id: int) -> ReplyTar
     left = json.loads(ticket.summary or "{}").get("offline_messages") or [{}]
     language = left[-1].get("language") if isinstance(left[-1], dict) else None
     return ReplyTarget(ticket.id, ticket.conversation_id, ticket.contact_email,
-                       ticket.created_at.replace(tzinfo=timezone.utc).timestamp(), _language(language))
+                       ticket.created_at.replace(tzinfo=timezone.utc).timestamp(), _language(language),
+                       offline_lines(session, conversation_id=ticket.conversation_id))
 
 
 def record_emailed(session: Session, *, ticket_id: int, agent_id: int, email: str, text: str, now: datetime) -> None:

@@ -42,6 +42,7 @@ async def api_email(request: web.Request):
         lines = shopper_view(transcript(await in_thread(request.app[RASA].tracker, target.conversation_id)))
     except RasaUnavailable:
         return error(503, "the assistant's server is not answering, so the transcript can't be read; nothing was sent")
+    lines = aftercare.with_offline_lines(lines, target.offline)
     email = target.contact_email or aftercare.email_left_in_chat(lines, since=target.since)
     if email is None:
         return error(409, aftercare.NO_CONTACT)

@@ -359,7 +359,8 @@ async def chat_transcript(request: web.Request):
         tracker = await in_thread(request.app[RASA].tracker, conversation_id)
     except RasaUnavailable:
         return _write_error(request, 503, "The conversation can't be read right now; please try again later.")
-    lines = shopper_view(transcript(tracker))
+    left = await in_session(request.app[ENGINE], aftercare.offline_lines, conversation_id=conversation_id)
+    lines = aftercare.with_offline_lines(shopper_view(transcript(tracker)), left)
     if not aftercare.has_shopper_lines(lines):
         return _write_error(request, 409, aftercare.NOTHING_TO_SEND)
     engine, settings, store = request.app[ENGINE], get_settings(), request.app[KNOWLEDGE].kb.store

@@ -17,7 +17,7 @@ from bot.db.models import Role, ShopperMail, Ticket, TicketEvent, TicketStatus, 
 from bot.desk import aftercare
 from bot.desk.accounts import create_user
 from bot.desk.app import create_app
-from bot.desk.context import CLIENT_IP_HEADER
+from bot.desk.context import CLIENT_IP_HEADER, CLOCK
 from bot.desk.offline_messages import MAILER
 from bot.handoff.queue import Summary, open_ticket
 from bot.mail import SmtpMailer
@@ -272,6 +272,37 @@ def test_an_address_typed_in_the_chat_while_waiting_is_answered_and_kept(desk, s
         run(app, scenario)
     assert [m["To"] for m in mailbox.messages] == ["jo.shopper@example.com"]
     assert ticket_row(sqlite_engine, ticket_id).contact_email == "jo.shopper@example.com"
+
+
+def test_the_offline_forms_message_is_in_the_transcripts_in_time_order(desk, sqlite_engine):
+    """The form's message is kept on the ticket, not in Rasa's conversation: the mails still show it."""
+    app, rasa = desk
+    app[CLOCK] = lambda: NOW + timedelta(seconds=60)  # the form is sent between the two chat messages
+    rasa.events[SESSION] = [shopper("get me a person", START + 10),
+                            {"event": "bot", "text": "Our team is offline right now.", "timestamp": START + 11},
+                            shopper("hello again?", START + 120)]
+    with smtp_server() as (mailbox, url):
+        app[MAILER] = SmtpMailer(url)
+
+        async def scenario(client):
+            left = await client.post(f"/chat/{SESSION}/offline-message", headers={"Origin": SHOP},
+                                     json={"email": "jo@example.com", "message": "The belt is missing.", "language": "en"})
+            assert left.status == 201
+            ticket_id = (await left.json())["ticket"]
+            await login(client, "ana@shop.example")
+            assert (await client.post(f"/api/tickets/{ticket_id}/claim", headers=HEADERS)).status == 200
+            sent = await client.post(f"/api/tickets/{ticket_id}/email", json={"text": "It goes out today."},
+                                     headers=HEADERS)
+            assert sent.status == 200 and (await sent.json())["to"] == "jo@example.com"
+            assert (await ask_transcript(client, email="copy@example.com")).status == 201
+        run(app, scenario)
+    reply, transcript = [m for m in mailbox.messages if m["To"] in ("jo@example.com", "copy@example.com")][-2:]
+    for mail in (reply, transcript):
+        body = mail.get_content().replace("\r\n", "\n")
+        order = [body.index(words) for words in ("get me a person", "offline right now", "The belt is missing.",
+                                                 "hello again?")]
+        assert order == sorted(order), body
+        assert "[2026-11-23 10:01] You: The belt is missing." in body
 
 
 def test_email_replies_refuse_clearly_and_lose_nothing(desk, sqlite_engine):
