@@ -208,11 +208,12 @@ def abandon_stale(session: Session, *, older_than: datetime, now: Optional[datet
         Ticket.status == TicketStatus.waiting, Ticket.created_at < older_than)).scalars())
     if not stale:
         return 0
-    result = session.execute(
+    # Only those still waiting when the update runs (an agent may claim one meanwhile) get the event.
+    abandoned = list(session.execute(
         update(Ticket).where(Ticket.id.in_(stale), Ticket.status == TicketStatus.waiting)
-        .values(status=TicketStatus.abandoned)
+        .values(status=TicketStatus.abandoned).returning(Ticket.id)
         .execution_options(synchronize_session=False)
-    )
-    for ticket_id in stale:
+    ).scalars())
+    for ticket_id in abandoned:
         record(session, ticket_id=ticket_id, kind="abandoned", at=now or older_than)
-    return result.rowcount
+    return len(abandoned)
