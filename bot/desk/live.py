@@ -174,8 +174,11 @@ def _time(timestamp: Optional[float]) -> Optional[datetime]:
 
 
 def _preview(event: dict) -> Optional[str]:
-    """The shopper's line as the console shows it, on one line, emails masked."""
-    lines = transcript({"events": [event]})
+    """The shopper's line as the console shows it, on one line, emails masked; None if it has none."""
+    try:
+        lines = transcript({"events": [event]})
+    except (AttributeError, TypeError, ValueError):  # a row of an unexpected shape: no preview from it
+        return None
     if not lines:
         return None
     text = " ".join(str(lines[0].get("text") or "").split())
@@ -251,15 +254,16 @@ class Watcher:
     def poll(self) -> List[Change]:
         """What changed since the last poll; the first poll only notes where each table ends."""
         first = self.tickets is None
-        with session_scope(self.engine) as session:
+        with session_scope(self.engine) as session:  # one connection a poll
             changes = self._desk_changes(session)
-        try:
-            with session_scope(self.engine) as session:
+            try:
                 changes.extend(self._shopper_messages(session, first))
-        except SQLAlchemyError:
-            if self.events is not None:
-                self.events_lost_at, self.events = self.events.floor, None
-                logger.warning("the live feed cannot read the tracker store's events; retrying", exc_info=True)
+            except SQLAlchemyError:
+                # The desk's own changes still go out; the tracker's table is looked for again next time.
+                session.rollback()
+                if self.events is not None:
+                    self.events_lost_at, self.events = self.events.floor, None
+                    logger.warning("the live feed cannot read the tracker store's events; retrying", exc_info=True)
         return [] if first else changes
 
     def _desk_changes(self, session: Session) -> List[Change]:
