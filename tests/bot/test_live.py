@@ -73,12 +73,13 @@ def new_ticket(engine, conversation):
 
 
 @pytest.fixture()
-def users(sqlite_engine):
-    with session_scope(sqlite_engine) as session:
+def users(engine):
+    """The staff on a database of the test's own, SQLite and PostgreSQL."""
+    with session_scope(engine) as session:
         for email, role in (("ana@shop.example", Role.agent), ("sam@shop.example", Role.supervisor),
                             ("tia@shop.example", Role.trainer)):
             create_user(session, email=email, password=PASSWORD, role=role, name=email.split("@")[0])
-    return sqlite_engine
+    return engine
 
 
 def desk(engine, knowledge):
@@ -119,7 +120,8 @@ def test_a_ticket_opened_elsewhere_reaches_the_open_consoles(users, knowledge):
             claimed = await ana.post(f"/api/tickets/{ticket_id}/claim", headers=HEADERS)
             assert claimed.status == 200
             name, data = await sam_stream.until(lambda name, data: data.get("kind") != "created")
-            assert (name, data["id"], data["kind"], data["actor_id"]) == ("ticket", ticket_id, "claimed", 1)
+            me = await (await ana.get("/api/me")).json()
+            assert (name, data["id"], data["kind"], data["actor_id"]) == ("ticket", ticket_id, "claimed", me["id"])
         finally:
             await ana.close()
             await sam.close()
