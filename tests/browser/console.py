@@ -269,6 +269,19 @@ window.__seeCards = () => {
 };
 new MutationObserver(() => { window.__check(); window.__seeCards(); })
   .observe(document, {subtree: true, childList: true, characterData: true, attributes: true});
+// The live feed's events as they reach the page, for saying where an arrival's time went.
+window.__live = [];
+if (window.EventSource) {
+  const Original = window.EventSource;
+  window.EventSource = function (...args) {
+    const source = new Original(...args);
+    for (const type of ["ticket", "message", "alert"]) {
+      source.addEventListener(type, event => window.__live.push({type, data: event.data, at: Date.now()}));
+    }
+    return source;
+  };
+  window.EventSource.prototype = Original.prototype;
+}
 // Desktop notifications are asked for with a click, never on load: count the asks.
 window.__permissionAsks = 0;
 if (window.Notification) {
@@ -355,12 +368,16 @@ def open_console(browser, request, servers, person: Person, size: Optional[dict]
     page.press("#password", "Enter")
     expect(page).to_have_url(re.compile(r"/console$"))
     expect(page.locator("#me")).to_contain_text(person.name)
+    # Loaded: the counts are in and the list shows its view (a view picked before would be replaced).
+    expect(page.locator('#views [data-view="mine"] .count')).to_have_text(re.compile(r"^\d+$"))
+    expect(page.locator('#views [aria-current="page"], #views [aria-current="true"]')).to_have_count(1)
     return Console(page, person, servers)
 
 
 def boxes_inside(page: Page, selector: str) -> List[str]:
-    """The elements under `selector` whose content overflows their own box or whose box sticks out of the
-    card that holds them: a description of each, empty when everything fits."""
+    """The elements under `selector` whose content overflows their own box, is cut off sideways without an
+    ellipsis, or whose box sticks out of the card that holds them: a description of each, empty when
+    everything fits."""
     return page.evaluate("""selector => {
         const problems = [];
         for (const card of document.querySelectorAll(selector)) {
@@ -374,6 +391,13 @@ def boxes_inside(page: Page, selector: str) -> List[str]:
                 const style = getComputedStyle(element);
                 if (element.scrollWidth > element.clientWidth + 1 && style.overflowX === 'visible')
                     problems.push(`#${card.dataset.ticket} ${element.tagName}.${element.className} overflows`);
+                // Text cut off sideways without an ellipsis reads as a different word ("Unassigne"); a flex
+                // or grid box draws no ellipsis whatever its text-overflow says.
+                const ownText = [...element.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+                const ellipsis = style.textOverflow === 'ellipsis' && !/flex|grid/.test(style.display);
+                if (ownText && element.scrollWidth > element.clientWidth + 1 && style.overflowX !== 'visible'
+                        && !ellipsis)
+                    problems.push(`#${card.dataset.ticket} ${element.tagName}.${element.className} cut off: ${element.textContent.trim().slice(0, 30)}`);
             }
         }
         return problems;
