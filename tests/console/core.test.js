@@ -177,6 +177,8 @@ test("the cursor stays on its ticket after a refresh, or on the same row when it
   assert.equal(core.cursorAfter(list, 5, 1), 1);
   assert.equal(core.cursorAfter(list, 5, 8), 2);
   assert.equal(core.cursorAfter([], 5, 1), -1);
+  assert.equal(core.cursorAfter(list, null, -1), -1);  // no cursor until the agent moves: j starts on the first
+  assert.equal(core.cursorAfter(list, 9, -1), 1);
   assert.equal(core.moveCursor(-1, 3, "next"), 0);
   assert.equal(core.moveCursor(2, 3, "next"), 2);
   assert.equal(core.moveCursor(0, 3, "prev"), 0);

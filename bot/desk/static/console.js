@@ -2,7 +2,7 @@
 // tests/console/, and each part of the screen in /static/console/*.js). Everything a shopper wrote is
 // inserted with textContent, never as HTML.
 import {$, anyDialogOpen, api, core, initials, isTyping, state, stateBlock, toastError, wireDialogs as wireDialogClosing} from "./console/dom.js";
-import {applyFilters, clearFilters, fillReasonFilter, goToPage, loadList, moveCursor, openAtCursor, readFilters, setView, tickList} from "./console/list.js";
+import {applyFilters, clearFilters, cursorTicketId, fillReasonFilter, goToPage, loadList, moveCursor, openAtCursor, readFilters, setView, tickList} from "./console/list.js";
 import {claim, closeTicket, openTicket, tickConversation, unassign, watchCurveSize} from "./console/conversation.js";
 import {loadCanned, wireComposer} from "./console/reply.js";
 import {wirePanel} from "./console/panel.js";
@@ -42,7 +42,7 @@ function wireInbox() {
 }
 
 function wireConversation() {
-  $("claim").addEventListener("click", claim);
+  $("claim").addEventListener("click", () => claim(null, {focusReply: true}));
   $("assign").addEventListener("click", openAssign);
   $("unassign").addEventListener("click", unassign);
   $("resolve").addEventListener("click", openResolve);
@@ -62,6 +62,20 @@ function wireConversation() {
 // -- the keyboard ------------------------------------------------------------------------------------
 function visible(id) { const node = $(id); return node && !node.hidden && !$("conversation").hidden; }
 
+/** c, a and e act on the card under the list's cursor (else the open conversation). */
+function keyTarget() {
+  const id = cursorTicketId();
+  return id !== null ? id : state.openId;
+}
+
+/** Opens the cursor's ticket first when it is not the open one, then acts. */
+async function onTarget(action) {
+  const id = keyTarget();
+  if (id === null) return;
+  if (id !== state.openId) await openTicket(id);
+  action();
+}
+
 function onKey(event) {
   const typing = isTyping(event.target);
   const action = core.keyAction({key: event.key, ctrlKey: event.ctrlKey, metaKey: event.metaKey, altKey: event.altKey,
@@ -80,11 +94,11 @@ function onKey(event) {
   switch (action) {
     case "next": case "prev": moveCursor(action); break;
     case "open": openAtCursor(); break;
-    case "claim": if (visible("claim")) claim(); break;
+    case "claim": claim(keyTarget()); break;
     case "reply": if (visible("reply-box")) $("reply").focus(); break;
     case "note": if (state.ticket) $("note").focus(); break;
-    case "assign": if (visible("assign")) openAssign(); break;
-    case "resolve": openResolve(); break;
+    case "assign": onTarget(() => { if (visible("assign")) openAssign(); }); break;
+    case "resolve": onTarget(openResolve); break;
     case "search": $("search").focus(); $("search").select(); break;
     case "help": openKeysHelp(); break;
     default: break;

@@ -274,10 +274,21 @@ export function refreshAll() {
   return Promise.all([loadList(), loadTicket()]);
 }
 
-export async function claim() {
-  const t = state.ticket;
-  if (!t || !canAct(t).claim) return;
-  await busy($("claim"), async () => {
+/**
+ * Claims the open ticket, or (from the keyboard) the one under the list's cursor, which then opens.
+ * A click puts the caret in the reply box; from the keyboard the keys keep working (r replies).
+ */
+export async function claim(ticketId, options) {
+  const focusReply = Boolean(options && options.focusReply);
+  const id = ticketId === undefined || ticketId === null ? state.openId : ticketId;
+  const t = id === state.openId ? state.ticket : state.known.get(id);
+  if (!t) return;
+  if (!canAct(t).claim) {
+    toast(t.status === "assigned" ? `#${t.id} is already ${t.assigned_agent_id === state.me.id ? "yours" : "with " + t.assigned_agent}.`
+                                  : `#${t.id} can't be claimed: it is ${t.status}.`, "error");
+    return;
+  }
+  await busy(id === state.openId ? $("claim") : null, async () => {
     try {
       await api(`/api/tickets/${t.id}/claim`, {method: "POST", body: {}});
     } catch (error) {
@@ -288,11 +299,16 @@ export async function claim() {
     // Yours at once: the header, the list and the counts, before the server is asked again.
     const after = core.claimed(t, state.me);
     applyLocalChange(state.known.get(t.id) || t, after);
-    state.ticket = Object.assign({}, state.ticket, after);
-    renderTicket();
-    toast(`#${t.id} is yours. The shopper has been told you joined.`);
-    $("reply").focus();
-    refreshAll();
+    toast(`#${t.id} is yours: you claimed it, and the shopper has been told you joined.`);
+    if (id === state.openId) {
+      state.ticket = Object.assign({}, state.ticket, after);
+      renderTicket();
+      refreshAll();
+    } else {
+      await openTicket(id);
+      loadList();
+    }
+    if (focusReply) $("reply").focus();
   });
 }
 
@@ -331,7 +347,7 @@ export function lockedBar(t, can) {
   if (!reason) return;
   if (reason === "claim") {
     bar.replaceChildren(el("span", {text: "Claim this conversation to reply."}),
-                        button("Claim and reply", {variant: "btn-primary btn-sm", icon: "claim", onClick: () => claim()}));
+                        button("Claim and reply", {variant: "btn-primary btn-sm", icon: "claim", onClick: () => claim(null, {focusReply: true})}));
   } else {
     bar.replaceChildren(el("span", {text: reason}));
   }

@@ -329,11 +329,14 @@
     return next;
   }
 
-  /** Where the keyboard cursor goes after the list was reloaded: on the same ticket if it is still there. */
+  /**
+   * Where the keyboard cursor goes after the list was reloaded: on the same ticket if it is still there,
+   * else on the same row; nowhere (-1) until the agent first moves it.
+   */
   function cursorAfter(list, currentId, oldIndex) {
     for (var i = 0; i < list.length; i++) if (list[i].id === currentId) return i;
-    if (!list.length) return -1;
-    return Math.max(0, Math.min(oldIndex === undefined || oldIndex < 0 ? 0 : oldIndex, list.length - 1));
+    if (!list.length || oldIndex === undefined || oldIndex === null || oldIndex < 0) return -1;
+    return Math.min(oldIndex, list.length - 1);
   }
 
   /** The view to start in: Mine when the agent holds anything, else Waiting. */

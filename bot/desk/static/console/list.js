@@ -38,6 +38,7 @@ export function setView(view) {
   state.view = view;
   state.page = 1;
   state.cursor = -1;
+  state.cursorId = undefined;
   state.listLoaded = false;
   state.list = [];
   renderViews();
@@ -67,16 +68,30 @@ export function clearFilters() {
 
 let filterTimer = null;
 
-/** Filters and search apply as they change (typing waits a moment). */
+/** Filters and search apply as they change (typing waits a moment). The old list goes at once: no
+ *  card that does not match the new filters stays on screen while the new list loads. */
 export function applyFilters(delay) {
   clearTimeout(filterTimer);
-  filterTimer = setTimeout(() => {
+  const apply = () => {
     readFilters();
     state.page = 1;
     state.cursor = -1;
+    state.cursorId = undefined;
     if (state.view === FOLLOW_UPS) state.view = core.defaultView(state.counts);
+    forgetList();
     loadList();
-  }, delay || 0);
+  };
+  if (delay) filterTimer = setTimeout(apply, delay);
+  else apply();
+}
+
+/** The list as "loading" (skeleton cards) until the next answer. */
+function forgetList() {
+  state.listLoaded = false;
+  state.listError = null;
+  state.list = [];
+  renderViews();
+  renderList();
 }
 
 export function fillReasonFilter() {
@@ -108,9 +123,8 @@ export async function loadList() {
     }
     state.listLoaded = true;
     if (state.page > state.pages) { state.page = state.pages; return loadList(); }
-    const openOne = state.openId !== null ? state.list.find((t) => t.id === state.openId) : null;
-    state.cursor = core.cursorAfter(state.list, state.cursor >= 0 && state.list[state.cursor] ? state.list[state.cursor].id
-                                                : openOne ? openOne.id : null, state.cursor);
+    state.cursor = core.cursorAfter(state.list, state.cursorId !== undefined ? state.cursorId : state.openId, state.cursor);
+    state.cursorId = state.cursor >= 0 ? state.list[state.cursor].id : undefined;
   } catch (error) {
     if (request !== listRequest) return;
     state.listError = error;
@@ -149,12 +163,13 @@ export function updateSlaChip(chip, sla) {
 function ticketItem(ticket, index) {
   const who = core.ticketState(ticket, state.me.id);
   const level = core.angerLevel(ticket);
-  const selected = ticket.id === state.openId;
+  const isOpen = ticket.id === state.openId;
   const item = el("li", {
-    className: "ticket" + (ticket.unread ? " is-unread" : "") + (index === state.cursor ? " cursor" : "") +
-               (ticket.flagged ? " is-flagged" : ""),
-    attrs: {role: "option", "aria-selected": String(selected), tabindex: index === state.cursor || (state.cursor < 0 && index === 0) ? "0" : "-1"},
-    dataset: {ticket: String(ticket.id), status: ticket.status, index: String(index)},
+    className: "ticket" + (ticket.unread ? " is-unread" : "") + (index === state.cursor ? " current" : "") +
+               (isOpen ? " is-open" : "") + (ticket.flagged ? " is-flagged" : ""),
+    attrs: {role: "option", "aria-selected": String(index === state.cursor), "aria-current": isOpen ? "true" : null,
+            tabindex: index === state.cursor || (state.cursor < 0 && index === 0) ? "0" : "-1"},
+    dataset: {ticket: String(ticket.id), status: ticket.status, index: String(index), flagged: String(Boolean(ticket.flagged))},
   });
   if (ticket.unread) item.append(el("span", {className: "dot unread-dot", attrs: {title: "New messages", "aria-label": "New messages"}}));
   const waiting = core.awaitingReply(ticket);
@@ -171,13 +186,14 @@ function ticketItem(ticket, index) {
   if (preview) item.append(el("p", {className: "ticket-preview", text: preview}));
   const assignee = el("span", {className: "assignee is-" + (who.key === "unassigned" ? "nobody" : who.key)});
   const holder = ticket.assigned_agent_id === state.me.id ? "You" : ticket.assigned_agent;
-  if (ticket.assigned_agent) assignee.append(el("span", {className: "avatar avatar-sm", text: initials(ticket.assigned_agent)}));
+  // Initials drawn by CSS (data-initials), so that the card's text reads "Yours", not "AYours".
+  if (ticket.assigned_agent) assignee.append(el("span", {className: "avatar avatar-sm", attrs: {"aria-hidden": "true"}, dataset: {initials: initials(ticket.assigned_agent)}}));
   if (who.key === "resolved" || who.key === "abandoned") assignee.append(holder ? `${who.text} by ${holder}` : who.text);
-  else assignee.append(who.key === "mine" ? "You" : who.text);
+  else assignee.append(who.text);
   const foot = el("div", {className: "ticket-foot"}, assignee);
   if (ticket.sla && core.isOpen(ticket)) foot.append(slaChip(ticket.sla));
   item.append(foot);
-  item.addEventListener("click", () => { state.cursor = index; openTicket(ticket.id); });
+  item.addEventListener("click", () => { setCursor(index); openTicket(ticket.id); });
   return item;
 }
 
@@ -235,39 +251,64 @@ export function goToPage(delta) {
   if (next === state.page) return;
   state.page = next;
   state.cursor = -1;
+  state.cursorId = undefined;
+  forgetList();
   loadList().then(() => { const list = $("ticket-list"); list.scrollTop = 0; });
 }
 
 // -- keyboard cursor ---------------------------------------------------------------------------------
-export function moveCursor(action) {
-  const items = [...$("ticket-list").querySelectorAll("li[data-ticket]")];
-  if (!items.length) return;
-  state.cursor = core.moveCursor(state.cursor, items.length, action);
-  items.forEach((item, index) => {
-    item.classList.toggle("cursor", index === state.cursor);
-    item.tabIndex = index === state.cursor ? 0 : -1;
+function listItems() { return [...$("ticket-list").querySelectorAll("li[data-ticket]")]; }
+
+/** The keyboard cursor on the index-th card (the listbox's selected option). */
+export function setCursor(index) {
+  const items = listItems();
+  state.cursor = index;
+  state.cursorId = index >= 0 && items[index] ? Number(items[index].dataset.ticket) : undefined;
+  items.forEach((item, i) => {
+    item.classList.toggle("current", i === index);
+    item.setAttribute("aria-selected", String(i === index));
+    item.tabIndex = i === index ? 0 : -1;
   });
-  const current = items[state.cursor];
+  return items[index];
+}
+
+export function moveCursor(action) {
+  const items = listItems();
+  if (!items.length) return;
+  const current = setCursor(core.moveCursor(state.cursor, items.length, action));
   current.focus({preventScroll: true});
   current.scrollIntoView({block: "nearest"});
 }
 
+/** The ticket under the keyboard cursor (list JSON; follow-up tasks: their ticket id), or null. */
+export function cursorTicketId() {
+  const item = listItems()[state.cursor];
+  return item ? Number(item.dataset.ticket) : null;
+}
+
 export function openAtCursor() {
-  const items = [...$("ticket-list").querySelectorAll("li[data-ticket]")];
-  const current = items[state.cursor] || items[0];
+  const items = listItems();
+  if (state.cursor < 0 && items.length) setCursor(0);
+  const current = items[state.cursor];
   if (current) openTicket(Number(current.dataset.ticket));
 }
 
 /** Marks the open ticket in the list without drawing it again. */
 export function markSelected() {
-  for (const item of $("ticket-list").querySelectorAll("li[data-ticket]")) {
-    item.setAttribute("aria-selected", String(Number(item.dataset.ticket) === state.openId));
+  for (const item of listItems()) {
+    const open = Number(item.dataset.ticket) === state.openId;
+    item.classList.toggle("is-open", open);
+    if (open) item.setAttribute("aria-current", "true");
+    else item.removeAttribute("aria-current");
   }
 }
 
 /** A change made here (claim, resolve...) shown at once in the list and the counts. */
 export function applyLocalChange(before, after) {
-  if (state.view !== FOLLOW_UPS && state.view) state.list = core.mergeTicket(state.list, after, state.view, state.me.id);
+  if (state.view !== FOLLOW_UPS && state.view) {
+    state.list = core.mergeTicket(state.list, after, state.view, state.me.id);
+    state.cursor = core.cursorAfter(state.list, state.cursorId, state.cursor);
+  }
   state.counts = core.adjustCounts(state.counts, before, after, state.me.id);
   state.known.set(after.id, after);
   renderViews();
@@ -333,8 +374,8 @@ function renderFollowUps() {
     const due = core.toMs(task.due_at);
     const overdue = due < serverNow();
     const item = el("li", {
-      className: "ticket follow-up-item" + (index === state.cursor ? " cursor" : ""),
-      attrs: {role: "option", "aria-selected": String(task.ticket_id === state.openId), tabindex: index === Math.max(0, state.cursor) ? "0" : "-1"},
+      className: "ticket follow-up-item" + (index === state.cursor ? " current" : "") + (task.ticket_id === state.openId ? " is-open" : ""),
+      attrs: {role: "option", "aria-selected": String(index === state.cursor), tabindex: index === Math.max(0, state.cursor) ? "0" : "-1"},
       dataset: {ticket: String(task.ticket_id), followUp: String(task.id), index: String(index)},
     });
     item.append(el("div", {className: "ticket-top"},
@@ -351,7 +392,7 @@ function renderFollowUps() {
       } catch (error) { toastError(error); }
     })});
     item.append(el("div", {className: "ticket-foot"}, el("span", {className: "badge", text: core.humanize(task.state || "due")}), done));
-    item.addEventListener("click", () => { state.cursor = index; openTicket(task.ticket_id); });
+    item.addEventListener("click", () => { setCursor(index); openTicket(task.ticket_id); });
     return item;
   }));
 }
