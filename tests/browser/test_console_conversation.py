@@ -206,6 +206,8 @@ def test_an_sla_breach_turns_the_clock_red_flags_and_alerts_the_supervisor(desk,
     alert = sue.locator("#alerts li[data-alert]").filter(has_text=f"#{ticket_id}")
     expect(alert).to_have_count(1, timeout=10_000)
     expect(alert).to_contain_text(re.compile("first reply", re.I))
+    sue.page.click("#alerts-toggle")
+    expect(alert).to_be_visible()
     assert in_database(desk, lambda s: s.execute(select(DeskAlert.id).where(
         DeskAlert.ticket_id == ticket_id)).scalars().all())
     screens.take(sue.page, "supervisor-alerts")
@@ -323,6 +325,7 @@ def test_resolve_with_a_tag_then_the_shopper_rates_it(desk, browser, request):
     csat = chat.locator(".csat")
     expect(csat).to_be_visible(timeout=30_000)
     expect(csat.locator("button[data-score]")).to_have_count(5)
+    csat.scroll_into_view_if_needed()  # the long answer before left the log at its start, below the new ones
     screens.take(shopper, "widget-asks-for-a-rating")
     csat.locator('button[data-score="4"]').click()
     csat.locator("textarea").fill("Quick and kind, thank you <3")
