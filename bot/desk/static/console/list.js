@@ -188,8 +188,8 @@ function ticketItem(ticket, index) {
   const holder = ticket.assigned_agent_id === state.me.id ? "You" : ticket.assigned_agent;
   // Initials drawn by CSS (data-initials), so that the card's text reads "Yours", not "AYours".
   if (ticket.assigned_agent) assignee.append(el("span", {className: "avatar avatar-sm", attrs: {"aria-hidden": "true"}, dataset: {initials: initials(ticket.assigned_agent)}}));
-  if (who.key === "resolved" || who.key === "abandoned") assignee.append(holder ? `${who.text} by ${holder}` : who.text);
-  else assignee.append(who.text);
+  const words = who.key === "resolved" || who.key === "abandoned" ? (holder ? `${who.text} by ${holder}` : who.text) : who.text;
+  assignee.append(el("span", {className: "assignee-name", text: words}));
   const foot = el("div", {className: "ticket-foot"}, assignee);
   if (ticket.sla && core.isOpen(ticket)) foot.append(slaChip(ticket.sla));
   item.append(foot);
@@ -231,7 +231,7 @@ export function renderList() {
     list.replaceChildren();
     const filtered = core.activeFilters(state.filters) > 0;
     const [title, text] = filtered ? ["No conversations match", "Change the search or clear the filters."] : EMPTY[state.view] || ["Nothing here", ""];
-    const action = filtered ? {label: "Clear filters", onClick: () => { $("search").value = ""; clearFilters(); }} : {icon: "resolved"};
+    const action = filtered ? {label: "Clear filters", icon: "search", onClick: () => { $("search").value = ""; clearFilters(); }} : {icon: "resolved"};
     showIn(stateBox, stateBlock("empty", title, text, action));
     return;
   }
@@ -241,7 +241,8 @@ export function renderList() {
 
 function renderPager() {
   const followUps = state.view === FOLLOW_UPS;
-  $("page-info").textContent = followUps ? "" : core.pageInfo(state.page, state.perPage, state.total);
+  const known = state.listLoaded && !(state.listError && !state.list.length);
+  $("page-info").textContent = followUps || !known ? "" : core.pageInfo(state.page, state.perPage, state.total);
   $("page-prev").disabled = followUps || state.page <= 1;
   $("page-next").disabled = followUps || state.page >= state.pages;
 }
