@@ -281,13 +281,15 @@ def test_history_and_ticket_show_the_conversations_own_photos(desk, sqlite_engin
 
 
 def test_the_console_shows_photos_as_images_of_the_staff_url(desk):
-    """console.js builds the photos with DOM calls (never innerHTML) from the staff URL."""
+    """The console's scripts build the photos with DOM calls (never innerHTML) from the staff URL."""
     app, _, _ = desk
 
     async def scenario(client):
         await login(client, "ana@shop.example")
-        script = await (await client.get("/static/console.js")).text()
-        assert "innerHTML" not in script and "/api/attachments/" in script
+        scripts = [await (await client.get(f"/static/{name}.js")).text()
+                   for name in ("console", "console/conversation", "console/panel", "console/dom")]
+        assert not any("innerHTML" in script for script in scripts)
+        assert "/api/attachments/" in scripts[1] and "/api/attachments/" in scripts[2]
         page = await (await client.get("/console")).text()
         assert 'id="attachments"' in page
     run(app, scenario)
