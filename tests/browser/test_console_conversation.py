@@ -11,10 +11,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from bot.db.models import Customer, DeskAlert, Order, OrderStatus, Shipment, SlaBreach, Ticket, TicketEvent
+from bot.db.models import (CannedReply, Customer, DeskAlert, FollowUp, Order, Shipment, SlaBreach, Ticket,
+                           TicketEvent)
 from tests.browser.chat import Chat
 from tests.browser.conftest import Screens
-from tests.browser.console import console_servers, in_database, open_console, ticket_of, ticket_row
+from tests.browser.console import console_servers, in_database, open_console, ticket_of, ticket_row, utcnow
 from tests.browser.test_widget_expectations import new_shopper
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -215,17 +216,22 @@ def test_an_sla_breach_turns_the_clock_red_flags_and_alerts_the_supervisor(desk,
     assert ana.page.request.get(f"{desk.desk_url}/api/alerts").status == 403
 
 
-def verified_conversation(desk, browser, request):
-    """A shopper verifies an in-transit order in the widget, then asks for a person: (page, chat, ticket,
-    order facts from the database)."""
-    def pick(session):
+def order_facts(desk, number: str) -> dict:
+    """An order as the database holds it: what the console should show and fill in."""
+    def read(session):
         order, shipment, customer = session.execute(
             select(Order, Shipment, Customer).join(Shipment, Shipment.order_id == Order.id)
-            .join(Customer, Customer.id == Order.customer_id)
-            .where(Order.status == OrderStatus.in_transit).order_by(Order.number.desc())).first()
+            .join(Customer, Customer.id == Order.customer_id).where(Order.number == number)).first()
         return {"number": order.number, "postcode": order.shipping_postcode, "carrier": shipment.carrier,
-                "eta": shipment.estimated_delivery, "first_name": customer.name.split()[0]}
-    facts = in_database(desk, pick)
+                "tracking": shipment.tracking_number, "eta": shipment.estimated_delivery, "name": customer.name,
+                "email": customer.email, "first_name": customer.name.split()[0]}
+    return in_database(desk, read)
+
+
+def verified_conversation(desk, browser, request, number: str):
+    """A shopper verifies the in-transit order `number` in the widget, then asks for a person: (page, chat,
+    ticket, the order's facts from the database)."""
+    facts = order_facts(desk, number)
     page = new_shopper(browser, request)
     page.goto(desk.desk_url + "/")
     chat = Chat(page)
@@ -244,14 +250,31 @@ def verified_conversation(desk, browser, request):
     return page, chat, ticket_of(desk, chat.session_id()), facts
 
 
-def test_a_canned_reply_with_the_tickets_variables_reaches_the_shopper(desk, browser, request):
+def test_a_returning_customer_the_panel_and_a_canned_reply_with_variables(desk, browser, request):
+    """The shopper of an order that already had a (resolved) ticket verifies it and asks for a person: the
+    console shows who they are, their orders and that earlier ticket; /delay fills in their facts."""
     screens = Screens("console-canned")
-    shopper, chat, ticket_id, facts = verified_conversation(desk, browser, request)
+    earlier = [t for t in desk.queue if t.state == "resolved:refund_arranged"][0]
+    shopper, chat, ticket_id, facts = verified_conversation(desk, browser, request, earlier.verified_order)
     ana = open_console(browser, request, desk, desk.people["ana"])
     ana.show("unassigned")
     find(ana, facts["word"], ticket_id)
     ana.page.click("#claim")
     expect(ana.locator("#reply")).to_be_editable()
+
+    # Every line with its time; the anger curve; the customer from the verified order.
+    lines = ana.locator("#transcript .line")
+    expect(lines.filter(has_text=facts["postcode"])).to_be_visible()
+    assert lines.count() >= 6 and ana.locator("#transcript .line time").count() == lines.count()
+    expect(ana.locator("#anger-curve path").first).to_be_attached()
+    expect(ana.locator("#customer")).to_contain_text(facts["name"])
+    expect(ana.locator("#customer")).to_contain_text(facts["email"])
+    order = ana.locator("#customer-orders li").filter(has_text=facts["number"])
+    expect(order).to_contain_text(re.compile("in transit", re.I))
+    expect(order).to_contain_text(facts["tracking"])
+    expect(order).to_contain_text(facts["eta"].isoformat())
+    before = ana.locator(f'#customer-tickets li a[data-ticket="{earlier.id}"]')
+    expect(before).to_be_visible()
     screens.take(ana.page, "conversation")
 
     reply = ana.locator("#reply")
@@ -277,7 +300,82 @@ def test_a_canned_reply_with_the_tickets_variables_reaches_the_shopper(desk, bro
     screens.take(ana.page, "reply-sent")
     # The picker is ready for the next reply, not stuck on the last choice.
     expect(ana.locator("#canned")).to_have_value("")
+
+    # Knowledge search ranks by the words typed.
+    ana.page.fill("#kb-query", "express shipping canada")
+    ana.page.click("#kb-search")
+    first = ana.locator("#kb-results li").first
+    expect(first).to_contain_text("Canada")
+    expect(first).to_contain_text(re.compile("express", re.I))
+    screens.take(ana.page, "knowledge-search")
+
+    # The earlier ticket is one click away.
+    before.click()
+    expect(ana.locator("#ticket-number")).to_contain_text(f"#{earlier.id}")
+    expect(ana.locator("#transcript")).to_contain_text(earlier.lines[-1])
+    expect(ana.locator("#conversation")).to_contain_text("Refund arranged")
+    screens.take(ana.page, "earlier-ticket")
     assert ana.page.errors == [] and shopper.errors == []
+
+
+def test_a_supervisor_manages_canned_replies_that_agents_use(desk, browser, request):
+    screens = Screens("console-canned-manage")
+    sue_p = desk.people["sue"]
+    sue = open_console(browser, request, desk, sue_p)
+    sue.page.click("#canned-manage")
+    dialog = sue.locator("#canned-dialog")
+    expect(dialog).to_be_visible()
+    expect(sue.locator("#canned-list li[data-reply] .code").filter(has_text=re.compile(r"^/delay$"))).to_have_count(1)
+    sue.page.click("#canned-add")
+    sue.page.fill("#canned-shortcode", "belt")
+    sue.page.fill("#canned-topic", "missing item")
+    sue.page.fill("#canned-title-input", "Missing belt")
+    sue.page.fill("#canned-text", "Hi {first_name}, the belt for order {order_number} ships today by {carrier}.")
+    screens.take(sue.page, "new-canned-reply")
+    sue.page.click("#canned-save")
+    sue.toast("/belt")
+    added = sue.locator("#canned-list li[data-reply] .code").filter(has_text=re.compile(r"^/belt$"))
+    expect(added).to_have_count(1)
+    stored = in_database(desk, lambda s: s.execute(select(CannedReply.updated_by_id, CannedReply.text).where(
+        CannedReply.shortcode == "belt")).one())
+    assert stored[0] == sue_p.id and "{first_name}" in stored[1]
+    sue.page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    # Agents use it; they cannot manage the replies.
+    waiting = [t for t in desk.queue if t.state == "waiting" and t.verified_order and t.reason == "late_order"][-1]
+    facts = order_facts(desk, waiting.verified_order)
+    ana = open_console(browser, request, desk, desk.people["ana"])
+    expect(ana.locator("#canned-manage")).to_be_hidden()
+    refused = ana.page.request.post(f"{desk.desk_url}/api/canned-replies", headers={"X-Requested-With": "desk"},
+                                    data={"shortcode": "mine", "title": "x", "text": "y"})
+    assert refused.status == 403
+    ana.show("unassigned")
+    find(ana, facts["number"], waiting.id)
+    ana.page.click("#claim")
+    reply = ana.locator("#reply")
+    expect(reply).to_be_editable()
+    reply.click()
+    reply.press_sequentially("/belt")
+    menu = ana.locator("#shortcode-menu")
+    expect(menu).to_be_visible()
+    expect(menu).to_contain_text("Missing belt")
+    screens.take(ana.page, "shortcode-menu")
+    reply.press("Tab")
+    expect(reply).to_have_value(f"Hi {facts['first_name']}, the belt for order {facts['number']} ships today by "
+                                f"{facts['carrier']}.")
+
+    # The supervisor deletes it again, after confirming.
+    sue.page.click("#canned-manage")
+    sue.locator("#canned-list li[data-reply]").filter(has_text="/belt").click()
+    sue.page.click("#canned-delete")
+    expect(sue.locator("#confirm-dialog")).to_be_visible()
+    screens.take(sue.page, "confirm-delete")
+    sue.page.click("#confirm-ok")
+    sue.toast("Deleted /belt")
+    assert in_database(desk, lambda s: s.execute(select(CannedReply.id).where(
+        CannedReply.shortcode == "belt")).first()) is None
+    assert sue.page.errors == [] and ana.page.errors == []
 
 
 def test_resolve_with_a_tag_then_the_shopper_rates_it(desk, browser, request):
@@ -340,4 +438,28 @@ def test_resolve_with_a_tag_then_the_shopper_rates_it(desk, browser, request):
     expect(shown).to_contain_text("4", timeout=10_000)
     expect(shown).to_contain_text("Quick and kind, thank you <3")
     screens.take(ana.page, "console-shows-the-rating")
+
+    # 72 business hours later (the follow-up's due time set back): a task for Ana, who resolved it (the
+    # shopper left no email).
+    follow_up = in_database(desk, lambda s: s.execute(select(FollowUp).where(
+        FollowUp.ticket_id == ticket_id)).scalar_one().assigned_agent_id)
+    assert follow_up == desk.people["ana"].id
+    moved_at = ana.page.evaluate("() => Date.now()")
+
+    def due_now(session):
+        session.execute(select(FollowUp).where(FollowUp.ticket_id == ticket_id)).scalar_one().due_at = \
+            utcnow() - timedelta(minutes=1)
+    in_database(desk, due_now)
+    ana.page.wait_for_function("""([id, since]) => window.__live.some(e => e.type === "ticket" && e.at >= since
+        && JSON.parse(e.data).id === id && JSON.parse(e.data).kind === "follow_up")""", arg=[ticket_id, moved_at],
+        timeout=10_000)
+    ana.show("follow-ups")
+    task = ana.locator(f'#ticket-list li[data-follow-up][data-ticket="{ticket_id}"]')
+    expect(task).to_be_visible()
+    screens.take(ana.page, "follow-up-task")
+    task.get_by_role("button", name="Done").click()
+    ana.toast(re.compile("done", re.I))
+    expect(task).to_be_hidden()
+    assert in_database(desk, lambda s: s.execute(select(FollowUp.state).where(
+        FollowUp.ticket_id == ticket_id)).scalar_one()) == "done"
     assert ana.page.errors == [] and shopper.errors == []
