@@ -62,10 +62,12 @@ function wireConversation() {
 // -- the keyboard ------------------------------------------------------------------------------------
 function visible(id) { const node = $(id); return node && !node.hidden && !$("conversation").hidden; }
 
-/** c, a and e act on the card under the list's cursor (else the open conversation). */
+/** c, a and e act on the card the agent moved the cursor to with j/k since opening a conversation;
+ *  otherwise on the open conversation (or, with none open, the card under the cursor). */
 function keyTarget() {
   const id = cursorTicketId();
-  return id !== null ? id : state.openId;
+  if (id !== null && (state.cursorMoved || state.openId === null)) return id;
+  return state.openId;
 }
 
 /** Opens the cursor's ticket first when it is not the open one, then acts. */
@@ -92,7 +94,7 @@ function onKey(event) {
   if (action === "open" && event.target.closest && event.target.closest("button, a, summary")) return;
   event.preventDefault();
   switch (action) {
-    case "next": case "prev": moveCursor(action); break;
+    case "next": case "prev": moveCursor(action); state.cursorMoved = true; break;
     case "open": openAtCursor(); break;
     case "claim": claim(keyTarget()); break;
     case "reply": if (visible("reply-box")) $("reply").focus(); break;

@@ -27,6 +27,7 @@ export function canAct(ticket) {
 
 /** Opens a conversation: what the list knows at once, then the full ticket. */
 export async function openTicket(id) {
+  state.cursorMoved = false;  // the keys act on this conversation until j/k move the cursor again
   if (state.openId !== id) {
     saveDraft();
     state.customer = null;
