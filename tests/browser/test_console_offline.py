@@ -1,7 +1,7 @@
 """Out of support hours in real browsers: a shopper leaves their email in the widget's offline form, an agent
 finds it on the ticket and replies by email, and the local SMTP server (tests/mailbox.py, the desk's
-SMTP_URL) receives the reply with the conversation's transcript. Screenshots in
-test-artifacts/browser/console-offline-email/."""
+SMTP_URL) receives the reply with the conversation's transcript; the shopper then asks for the
+transcript from the widget. Screenshots in test-artifacts/browser/console-offline-email/."""
 import re
 
 import pytest
@@ -15,6 +15,7 @@ from tests.browser.test_widget_expectations import HANDOFF, never_on_duty_knowle
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 ADDRESS = "mia.shopper@example.com"
+OTHER_ADDRESS = "mia.home@example.net"
 LEFT = "My order arrived without the belt. Can you send it?"
 REPLY = "Hi Mia, sorry about the missing belt: it goes out today by express, no charge."
 
@@ -65,4 +66,16 @@ def test_the_agent_answers_an_offline_message_by_email_with_the_transcript(close
     kinds = in_database(closed_desk, lambda s: s.execute(select(TicketEvent.kind).where(
         TicketEvent.ticket_id == ticket_id)).scalars().all())
     assert "emailed" in kinds
+
+    # The shopper asks for the conversation by email from the widget, to another address.
+    chat.locator(".transcript-toggle").click()
+    chat.locator("#sfc-transcript-email").fill(OTHER_ADDRESS)
+    screens.take(shopper, "transcript-form")
+    chat.locator(".transcript-send").click()
+    chat.message("system", f"We've sent this conversation to {OTHER_ADDRESS}")
+    screens.take(shopper, "transcript-sent")
+    [transcript] = [m for m in closed_desk.mailbox.messages if m["To"] == OTHER_ADDRESS]
+    body = transcript.get_body(("plain",)).get_content()
+    for said in (HANDOFF, LEFT):
+        assert said in body, body
     assert ana.page.errors == [] and shopper.errors == []
