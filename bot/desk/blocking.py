@@ -14,6 +14,9 @@ T = TypeVar("T")
 # logins must queue here rather than fill the pool that database work and readiness checks share.
 HASHING_THREADS = 2
 _hashing_pool: Optional[ThreadPoolExecutor] = None
+# The desk's own background work (the live feed's poll, the SLA sweep) gets a thread of its own: in the
+# shared pool it queued behind a burst of requests and new tickets reached the consoles seconds late.
+_background_pool: Optional[ThreadPoolExecutor] = None
 
 
 async def in_thread(function: Callable[..., T], *args, **kwargs) -> T:
@@ -35,3 +38,11 @@ async def hashing(function: Callable[..., T], *args, **kwargs) -> T:
     if _hashing_pool is None:
         _hashing_pool = ThreadPoolExecutor(max_workers=HASHING_THREADS, thread_name_prefix="desk-hashing")
     return await asyncio.get_running_loop().run_in_executor(_hashing_pool, partial(function, *args, **kwargs))
+
+
+async def in_background_thread(function: Callable[..., T], *args, **kwargs) -> T:
+    """The desk's periodic work in its own thread (made on first use, never at import)."""
+    global _background_pool
+    if _background_pool is None:
+        _background_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desk-background")
+    return await asyncio.get_running_loop().run_in_executor(_background_pool, partial(function, *args, **kwargs))

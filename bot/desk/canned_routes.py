@@ -3,6 +3,7 @@ The table is seeded from support/canned_replies.yml when the desk starts with it
 import logging
 
 from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.desk import canned
 from bot.desk.blocking import in_session, in_thread
@@ -18,7 +19,12 @@ async def seed_at_start(app: web.Application) -> None:
     """The starting set of replies when the table is empty (the desk's first start); once it has rows,
     they are the supervisors' and the file is not read into it again."""
     replies = await in_thread(canned.load_seed)
-    added = await in_session(app[ENGINE], canned.seed_if_empty, replies=replies, now=app[CLOCK]())
+    try:
+        added = await in_session(app[ENGINE], canned.seed_if_empty, replies=replies, now=app[CLOCK]())
+    except SQLAlchemyError:
+        # The desk still starts and /health/ready says what is wrong; the next start seeds.
+        logger.warning("could not seed the canned replies: the database refused", exc_info=True)
+        return
     if added:
         logger.info("seeded %d canned replies from %s", added, canned.SEED_FILE)
 

@@ -33,7 +33,7 @@ from bot.db import session_scope
 from bot.db.models import OPEN_TICKET_STATUSES, DeskAlert, Ticket, TicketEvent, TicketStatus
 from bot.desk import aftercare, inbox_routes, sla
 from bot.desk.assignment import is_supervisor
-from bot.desk.blocking import in_thread
+from bot.desk.blocking import in_background_thread
 from bot.desk.context import CLOCK, ENGINE, USER
 from bot.desk.hygiene import error
 from bot.desk.routing import STAFF, Routes
@@ -324,7 +324,7 @@ class LiveFeed:
 
     async def start(self) -> None:
         try:
-            await in_thread(self.watcher.poll)
+            await in_background_thread(self.watcher.poll)
         except Exception:
             self.failures = 1
             logger.warning("the live feed cannot read the database at start; it keeps trying", exc_info=True)
@@ -343,7 +343,7 @@ class LiveFeed:
         while not self.stopping.is_set():
             pause = POLL_SECONDS
             try:
-                changes = await in_thread(self.watcher.poll)
+                changes = await in_background_thread(self.watcher.poll)
             except Exception:
                 self.failures += 1
                 pause = min(RETRY_MAX_SECONDS, POLL_SECONDS * 2 ** min(self.failures, 5))

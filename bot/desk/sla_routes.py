@@ -8,7 +8,7 @@ from datetime import timezone
 from aiohttp import web
 
 from bot.desk import alerts, follow_ups, sla
-from bot.desk.blocking import in_session, in_thread
+from bot.desk.blocking import in_background_thread, in_session
 from bot.desk.context import CLOCK, ENGINE, USER, now
 from bot.desk.hygiene import error, row_id
 from bot.desk.routing import STAFF, SUPERVISORS, Routes
@@ -94,7 +94,7 @@ async def _sweep_forever(app: web.Application, seconds: float) -> None:
 
     while True:
         try:
-            report = await in_thread(sla.run_sweep, app[ENGINE], app[CLOCK](), mailer=mailer_of(app))
+            report = await in_background_thread(sla.run_sweep, app[ENGINE], app[CLOCK](), mailer=mailer_of(app))
             if report.breaches or report.follow_up_tasks or report.emailed or report.mail_failed:
                 logger.info("SLA sweep: %s", report.as_dict())
         except Exception:  # the next sweep tries again; the desk keeps serving

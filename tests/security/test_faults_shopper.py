@@ -124,4 +124,5 @@ def test_with_rasa_down_the_agent_is_told_the_reply_was_not_sent(breakable):
     code, answer = desk.call("POST", f"/api/tickets/{ticket_id}/messages", {"text": "Hello, I'm Ana."})
     assert code == 503 and "not sent" in answer["error"]
     code, answer = desk.call("GET", f"/api/tickets/{ticket_id}")
-    assert code == 200 and answer.get("rasa_unavailable") is True  # the ticket still opens, and says why
+    # The ticket still opens with the conversation so far: the desk reads it from the tracker store's table.
+    assert code == 200 and any(line["text"] == "I want to talk to a person" for line in answer["transcript"])
