@@ -352,3 +352,32 @@ test("the summary's facts are in words and the order number appears once", () =>
   assert.deepEqual(core.summaryFacts({slots: {}}, {number: "TS1"}), [{label: "Order", value: "TS1 (verified)"}]);
   assert.deepEqual(core.summaryFacts({}), []);
 });
+
+test("what the desk did joins the transcript: emails, assignments with their note, breaches, the rating", () => {
+  const events = [
+    {kind: "created", actor: null, at: "2026-11-23T14:00:00Z", detail: {reason: "requested"}},
+    {kind: "assigned", actor: null, at: "2026-11-23T14:01:00Z", detail: {to: 2, auto: true}},
+    {kind: "transferred", actor: "Sam", at: "2026-11-23T14:02:00Z", detail: {from: 2, to: 3, note: "speaks French"}},
+    {kind: "noted", actor: "Sam", at: "2026-11-23T14:02:00Z", detail: {}},
+    {kind: "sla_breach", actor: null, at: "2026-11-23T14:05:00Z", detail: {clock: "first_reply", label: "First reply"}},
+    {kind: "emailed", actor: "Ana", at: "2026-11-23T14:06:00Z", detail: {to: "j***@e***.com", text: "Hi Jane"}},
+    {kind: "unassigned", actor: "Ana", at: "2026-11-23T14:07:00Z", detail: {from: 3}},
+    {kind: "csat", actor: null, at: "2026-11-23T15:00:00Z", detail: {score: 4, comment: true}},
+  ];
+  const lines = core.historyLines(events, {2: "Sam", 3: "Ana"});
+  assert.deepEqual(lines.map((l) => [l.from, l.text]), [
+    ["desk", "Assigned automatically to Sam"],
+    ["desk", "Sam transferred it to Ana: \u201cspeaks French\u201d"],
+    ["desk", "First reply time breached: escalated to a supervisor"],
+    ["email", "Hi Jane"],
+    ["desk", "Ana put it back in the queue"],
+    ["desk", "The shopper rated it 4/5"],
+  ]);
+  assert.equal(core.historyLines([{kind: "assigned", actor: "Sue", at: 0, detail: {to: 9}}], {})[0].text,
+               "Sue assigned it to a teammate");
+  const t0 = Date.parse("2026-11-23T14:00:00Z") / 1000;
+  const merged = core.mergeByTime(
+    [{from: "shopper", text: "a", at: t0}, {from: "bot", text: "b", at: null}, {from: "shopper", text: "c", at: t0 + 400}],
+    lines.slice(0, 3));
+  assert.deepEqual(merged.map((l) => l.text[0]), ["a", "b", "A", "S", "F", "c"]);
+});

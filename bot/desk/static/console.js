@@ -6,7 +6,7 @@ import {applyFilters, clearFilters, cursorTicketId, fillReasonFilter, goToPage, 
 import {claim, closeTicket, openTicket, tickConversation, unassign, watchCurveSize} from "./console/conversation.js";
 import {loadCanned, wireComposer} from "./console/reply.js";
 import {wirePanel} from "./console/panel.js";
-import {fillKeysHelp, loadTags, openAssign, openCannedManager, openKeysHelp, openResolve, wireDialogs} from "./console/dialogs.js";
+import {fillKeysHelp, loadAgentNames, loadTags, openAssign, openCannedManager, openKeysHelp, openResolve, wireDialogs} from "./console/dialogs.js";
 import {closeAlerts, connect, loadAlerts, wireLive} from "./console/live.js";
 
 function wireHeader() {
@@ -155,6 +155,7 @@ async function start() {
   watchCurveSize();
   loadCanned();
   loadTags();
+  loadAgentNames();
   loadPolicies();
   loadAlerts();
   setInterval(() => { tickList(); tickConversation(); }, 1000);

@@ -178,9 +178,17 @@ function timeNode(at) {
 }
 
 function lineNode(line) {
-  const from = ["shopper", "bot", "agent", "system"].includes(line.from) ? line.from : "bot";
+  const from = ["shopper", "bot", "agent", "system", "desk", "email"].includes(line.from) ? line.from : "bot";
+  if (from === "email") {
+    // A reply that went by email: the agent's words, marked as sent by email and to whom.
+    const node = el("div", {className: "line agent emailed", dataset: {from}});
+    node.append(el("div", {className: "line-meta"}, el("span", {className: "who", text: line.actor || "Agent"}),
+                   el("span", {className: "badge badge-info", text: `Email to ${line.to || "the shopper"}`}), timeNode(line.at)),
+                el("div", {className: "bubble", text: line.text || ""}));
+    return node;
+  }
   const node = el("div", {className: `line ${from}`, dataset: {from}});
-  if (from === "system") {
+  if (from === "system" || from === "desk") {
     node.append(el("span", {className: "bubble", text: line.text || ""}), timeNode(line.at));
     return node;
   }
@@ -207,7 +215,8 @@ function renderTranscript(t) {
   const atEnd = scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 40;
   const nodes = [];
   let day = "";
-  for (const line of t.transcript) {
+  const lines = core.mergeByTime(t.transcript, core.historyLines(t.events, state.agentNames));
+  for (const line of lines) {
     const ms = core.toMs(line.at);
     if (!isNaN(ms)) {
       const date = new Date(ms).toDateString();

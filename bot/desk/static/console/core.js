@@ -478,10 +478,10 @@
     {key: "j", action: "next", help: "Next conversation in the list"},
     {key: "k", action: "prev", help: "Previous conversation in the list"},
     {key: "Enter", action: "open", help: "Open the highlighted conversation"},
-    {key: "c", action: "claim", help: "Claim the open conversation"},
+    {key: "c", action: "claim", help: "Claim (the card you moved to, else the open conversation)"},
     {key: "r", action: "reply", help: "Write a reply"},
-    {key: "a", action: "assign", help: "Assign or transfer"},
-    {key: "e", action: "resolve", help: "Resolve"},
+    {key: "a", action: "assign", help: "Assign or transfer it"},
+    {key: "e", action: "resolve", help: "Resolve it (asks for the resolution tag)"},
     {key: "n", action: "note", help: "Write an internal note"},
     {key: "/", action: "search", help: "Search conversations"},
     {key: "?", action: "help", help: "Show these keys"},
@@ -576,6 +576,60 @@
     return {anger: anger, markers: markers};
   }
 
+  // -- the ticket's history in the transcript -------------------------------------------------
+  /**
+   * What the desk did that the shopper's transcript does not show, as lines for it: replies sent by
+   * email ({from: "email", text, to}), assignments, transfers (with their note), unassignments, SLA
+   * breaches and the rating. names: agent id -> name. Other kinds (claimed, noted...) are left out: the
+   * transcript or the notes already show them.
+   */
+  function historyLines(events, names) {
+    var who = function (id) { return (names && names[id]) || "a teammate"; };
+    var out = [];
+    (events || []).forEach(function (event) {
+      var d = event.detail || {}, actor = event.actor || "The desk", text = null, from = "desk";
+      switch (event.kind) {
+        case "emailed":
+          from = "email";
+          text = String(d.text || "");
+          break;
+        case "assigned":
+          text = d.auto ? "Assigned automatically to " + who(d.to) : actor + " assigned it to " + who(d.to);
+          if (d.note) text += ": \u201c" + d.note + "\u201d";
+          break;
+        case "transferred":
+          text = actor + " transferred it to " + who(d.to) + (d.note ? ": \u201c" + d.note + "\u201d" : "");
+          break;
+        case "unassigned":
+          text = actor + " put it back in the queue";
+          break;
+        case "sla_breach":
+          text = (d.label || SLA_LABELS[d.clock] || "SLA") + " time breached: escalated to a supervisor";
+          break;
+        case "csat":
+          text = d.skipped ? "The shopper skipped the rating" : "The shopper rated it " + d.score + "/5";
+          break;
+        default:
+          return;
+      }
+      out.push({from: from, kind: event.kind, text: text, at: event.at, actor: event.actor, to: d.to});
+    });
+    return out;
+  }
+
+  /** Transcript lines and history lines in one list by time (each kept in its own order on a tie). */
+  function mergeByTime(lines, extra) {
+    var all = [];
+    (lines || []).forEach(function (line, i) { all.push({item: line, ms: toMs(line.at), order: i}); });
+    (extra || []).forEach(function (line, i) { all.push({item: line, ms: toMs(line.at), order: 100000 + i}); });
+    var last = -Infinity;
+    all.forEach(function (entry) {  // a line without a time stays after the one before it
+      if (isNaN(entry.ms)) entry.ms = last; else last = entry.ms;
+    });
+    all.sort(function (a, b) { return a.ms - b.ms || a.order - b.order; });
+    return all.map(function (entry) { return entry.item; });
+  }
+
   // -- the summary ----------------------------------------------------------------------------
   /** The facts the bot collected, in words and once each: [{label, value}]. */
   function summaryFacts(summary, order) {
@@ -609,6 +663,6 @@
     expandVariables: expandVariables, placeholders: placeholders, segments: segments, insertReply: insertReply,
     keyAction: keyAction, moveCursor: moveCursor,
     angerCurve: angerCurve, timelineFromTranscript: timelineFromTranscript, levelOf: levelOf,
-    summaryFacts: summaryFacts
+    summaryFacts: summaryFacts, historyLines: historyLines, mergeByTime: mergeByTime
   };
 });

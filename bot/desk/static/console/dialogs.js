@@ -23,6 +23,7 @@ export async function openAssign() {
   openDialog($("assign-dialog"));
   try {
     const body = await api("/api/agents");
+    for (const agent of body.agents || []) state.agentNames[agent.id] = agent.name;
     const agents = (body.agents || []).filter((agent) => agent.id !== t.assigned_agent_id);
     agents.sort((a, b) => (a.availability === "away") - (b.availability === "away") || (a.open_count || 0) - (b.open_count || 0) ||
                           String(a.name).localeCompare(String(b.name)));
@@ -68,6 +69,14 @@ async function submitAssign(event) {
     toast(`${t.status === "assigned" ? "Transferred" : "Assigned"} #${t.id} to ${name}.`);
     await Promise.all([loadList(), loadTicket()]);
   });
+}
+
+/** The team's names, for the history lines in transcripts ("Sam transferred it to Ana"). */
+export async function loadAgentNames() {
+  try {
+    const body = await api("/api/agents");
+    for (const agent of body.agents || []) state.agentNames[agent.id] = agent.name;
+  } catch (error) { /* "a teammate" stands in */ }
 }
 
 // -- resolve -----------------------------------------------------------------------------------------

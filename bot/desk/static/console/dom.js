@@ -10,7 +10,7 @@ export const state = {
   followUps: null, followUpsError: null,
   openId: null, ticket: null, ticketError: null, customer: null,
   offset: 0, warn: {}, canned: [], variables: [], tags: core.RESOLUTION_TAGS,
-  known: new Map(), alerts: [], live: "connecting",
+  known: new Map(), alerts: [], live: "connecting", agentNames: {},
 };
 
 /** The server's clock now (the browser's corrected by the offset the last list answer gave). */

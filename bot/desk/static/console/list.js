@@ -185,7 +185,7 @@ function ticketItem(ticket, index) {
   const preview = ticket.preview || lastAsked(ticket);
   if (preview) item.append(el("p", {className: "ticket-preview", text: preview}));
   const assignee = el("span", {className: "assignee is-" + (who.key === "unassigned" ? "nobody" : who.key)});
-  const holder = ticket.assigned_agent_id === state.me.id ? "You" : ticket.assigned_agent;
+  const holder = ticket.assigned_agent_id === state.me.id ? "you" : ticket.assigned_agent;
   // Initials drawn by CSS (data-initials), so that the card's text reads "Yours", not "AYours".
   if (ticket.assigned_agent) assignee.append(el("span", {className: "avatar avatar-sm", attrs: {"aria-hidden": "true"}, dataset: {initials: initials(ticket.assigned_agent)}}));
   const words = who.key === "resolved" || who.key === "abandoned" ? (holder ? `${who.text} by ${holder}` : who.text) : who.text;
