@@ -282,11 +282,20 @@ if (window.EventSource) {
   };
   window.EventSource.prototype = Original.prototype;
 }
-// Desktop notifications are asked for with a click, never on load: count the asks.
+// Desktop notifications are asked for with a click, never on load: count the asks; keep the notices shown.
 window.__permissionAsks = 0;
+window.__notifications = [];
 if (window.Notification) {
-  const ask = Notification.requestPermission.bind(Notification);
-  Notification.requestPermission = (...args) => { window.__permissionAsks += 1; return ask(...args); };
+  const Original = window.Notification;
+  const ask = Original.requestPermission.bind(Original);
+  const Recorded = function (title, options) {
+    window.__notifications.push({title, body: (options || {}).body || "", at: Date.now()});
+    return new Original(title, options);
+  };
+  Recorded.prototype = Original.prototype;
+  Object.defineProperty(Recorded, "permission", {get: () => Original.permission});
+  Recorded.requestPermission = (...args) => { window.__permissionAsks += 1; return ask(...args); };
+  window.Notification = Recorded;
 }
 """
 
@@ -345,10 +354,12 @@ class Console:
         return toast
 
 
-def open_console(browser, request, servers, person: Person, size: Optional[dict] = None) -> Console:
+def open_console(browser, request, servers, person: Person, size: Optional[dict] = None,
+                 permissions: Optional[List[str]] = None) -> Console:
     """`person` logged in on the console, in a browser context of their own (closed after the test, with a
-    screenshot if the test failed)."""
-    context = browser.new_context(viewport=size or CONSOLE_SIZE)
+    screenshot if the test failed); `permissions` the browser has granted the desk (e.g. notifications)."""
+    # Only when asked: a list, even empty, turns every permission not in it from "ask" into "denied".
+    context = browser.new_context(viewport=size or CONSOLE_SIZE, **({"permissions": permissions} if permissions else {}))
     context.add_init_script(ARRIVALS)
     page = context.new_page()
     page.errors, page.dialogs = [], []

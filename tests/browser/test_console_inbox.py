@@ -4,6 +4,7 @@ escape the shopper's text, Mine without scrolling, the keyboard; then live arriv
 the widget and writes again, and another agent's console shows both within a second of their storing,
 with the unread count in the title. Screenshots in test-artifacts/browser/console-*/."""
 import re
+import uuid
 from datetime import datetime
 
 import pytest
@@ -247,6 +248,36 @@ def test_notifications_are_asked_for_with_a_click_only(desk, browser, request):
     pressed = sound.get_attribute("aria-pressed")
     sound.click()
     expect(sound).not_to_have_attribute("aria-pressed", pressed or "")
+
+
+def test_a_desktop_notification_only_while_the_tab_is_in_the_background(desk, browser, request):
+    console = open_console(browser, request, desk, desk.people["ben"], permissions=["notifications"])
+    page = console.page
+    page.click("#notifications")
+    expect(page.locator("#notifications")).to_have_attribute("aria-pressed", "true")
+    assert page.evaluate("() => window.__permissionAsks") == 0  # granted already: nothing to ask
+
+    def hand_off() -> int:
+        sender = f"console-{uuid.uuid4().hex}"
+        desk.say(sender, "I want to talk to a human")
+        ticket_id = ticket_of(desk, sender)
+        page.wait_for_function("""id => window.__live.some(e => e.type === "ticket"
+            && JSON.parse(e.data).id === id && JSON.parse(e.data).kind === "created")""", arg=ticket_id)
+        return ticket_id
+
+    unassigned = console.count("unassigned")
+    in_front = hand_off()  # the agent is looking at the console: the list says it, no notice
+    expect(console.view("unassigned").locator(".count")).to_have_text(str(unassigned + 1))  # taken in
+    page.evaluate("""() => {
+        Object.defineProperty(document, "hidden", {configurable: true, get: () => true});
+        Object.defineProperty(document, "visibilityState", {configurable: true, get: () => "hidden"});
+        document.dispatchEvent(new Event("visibilitychange"));
+    }""")
+    behind = hand_off()
+    page.wait_for_function("id => window.__notifications.some(n => n.body.includes('#' + id))", arg=behind)
+    notices = page.evaluate("() => window.__notifications")
+    assert not any(f"#{in_front}" in n["body"] for n in notices), notices
+    assert any("New conversation" in n["title"] for n in notices), notices
 
 
 def live_events(page, since: float) -> list:
