@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, select
 
 from bot.database_urls import for_application
 from bot.db import session_scope
-from bot.db.models import Order, OrderStatus, Role, Shipment, Ticket, User
+from bot.db.models import Order, OrderStatus, Role, Shipment, Ticket
 from bot.desk.accounts import create_user
 from bot.environments import rasa_child_environment, rasa_python
 from bot.handoff.queue import Summary, claim, open_ticket, resolve
@@ -414,9 +414,6 @@ def boxes_inside(page: Page, selector: str) -> List[str]:
         return problems;
     }""", selector)
 
-
-def agent_name_of(servers, user_id: int) -> str:
-    return in_database(servers, lambda s: s.get(User, user_id).name)
 
 
 def shopper_line_stored_at(servers, conversation_id: str, text: str) -> float:
