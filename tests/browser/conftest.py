@@ -44,13 +44,18 @@ class Screens:
     def __init__(self, name: str):
         self.directory = ARTIFACTS / re.sub(r"[^\w-]+", "_", name)
         self.directory.mkdir(parents=True, exist_ok=True)
-        for old in self.directory.glob("*.png"):
+        for old in (*self.directory.glob("*.png"), *self.directory.glob("notes.txt")):
             old.unlink()
         self.count = 0
 
     def take(self, page, step: str) -> None:
         self.count += 1
         page.screenshot(path=str(self.directory / f"{self.count:02d}-{step}.png"), full_page=False)
+
+    def note(self, line: str) -> None:
+        """A figure seen on the way (e.g. how fast something arrived), kept beside the screenshots."""
+        with open(self.directory / "notes.txt", "a", encoding="utf-8") as notes:
+            notes.write(line + "\n")
 
 
 @pytest.hookimpl(hookwrapper=True)
