@@ -22,6 +22,9 @@ SUPERVISOR_ROLES = (Role.supervisor, Role.admin)
 MAX_NOTE = 2000
 # One automatic pass assigns at most this many tickets (the next pass, a moment later, goes on).
 AUTO_BATCH = 50
+OPEN = (TicketStatus.waiting, TicketStatus.assigned)
+# `assign(holder_seen=...)` left out: the caller did not say whom it saw holding the ticket.
+NOT_CHECKED = object()
 
 
 @dataclass(frozen=True)
@@ -74,12 +77,16 @@ def _refresh(session: Session, ticket: Ticket, now: datetime) -> None:
 
 
 def assign(session: Session, *, ticket_id: int, agent_id: int, actor_id: int, actor_role, now: datetime,
-           note: Optional[str] = None) -> Assigned:
+           note: Optional[str] = None, holder_seen=NOT_CHECKED) -> Assigned:
     """Assign a waiting ticket, or transfer an assigned one (its holder or a supervisor). The note, if
-    any, is kept on the history event and as an internal note."""
+    any, is kept on the history event and as an internal note. `holder_seen` (an agent id, or None for
+    nobody) is who the caller saw holding it: a different holder now is a 409, not a silent takeover."""
     ticket = _ticket(session, ticket_id)
     agent = _staff(session, agent_id)
     note = (note or "").strip() or None
+    current = ticket.assigned_agent_id if ticket.status == TicketStatus.assigned else None
+    if holder_seen is not NOT_CHECKED and ticket.status in OPEN and holder_seen != current:
+        raise Refused(409, "the conversation changed hands meanwhile; reload and try again")
     if ticket.status == TicketStatus.waiting:
         if not queue.assign_waiting(session, ticket_id=ticket_id, agent_id=agent.id, now=now, actor_id=actor_id,
                                     note=note):

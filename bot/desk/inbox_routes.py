@@ -61,17 +61,33 @@ def _agent_id(data: dict) -> int:
     return row_id(str(value), "agent_id")
 
 
+def _holder_seen(data: dict):
+    """The holder the caller saw (`from_agent_id`, null for nobody), so that a transfer made from an old
+    screen is refused instead of taking the conversation from whoever holds it now; absent: not checked."""
+    if "from_agent_id" not in data:
+        return assignment.NOT_CHECKED
+    value = data["from_agent_id"]
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest("from_agent_id must be the id of the agent holding the conversation, or null")
+    return row_id(str(value), "from_agent_id")
+
+
 @routes.post("/api/tickets/{ticket_id}/assign", roles=STAFF)
 async def api_assign(request: web.Request):
-    """{"agent_id", "note"?}: assign a waiting ticket, or transfer one (its holder or a supervisor)."""
+    """{"agent_id", "note"?, "from_agent_id"?}: assign a waiting ticket, or transfer one (its holder or a
+    supervisor)."""
     data = json_object(request)
     agent_id = _agent_id(data)
+    holder_seen = _holder_seen(data)
     note = text_field(data, "note", limit=assignment.MAX_NOTE).strip() or None
     user = request[USER]
     try:
         done = await in_session(request.app[ENGINE], assignment.assign,
                                 ticket_id=row_id(request.match_info["ticket_id"], "a ticket id"), agent_id=agent_id,
-                                actor_id=user["id"], actor_role=user["role"], now=now(request), note=note)
+                                actor_id=user["id"], actor_role=user["role"], now=now(request), note=note,
+                                holder_seen=holder_seen)
     except assignment.Refused as refused:
         return error(refused.status, refused.message)
     await announce(request.app, done.conversation_id, agent_id=done.agent_id, agent_name=done.agent_name)

@@ -138,7 +138,7 @@ def test_of_concurrent_transfers_exactly_one_wins(postgres_engine):
     def transfer(supervisor):
         try:
             act(postgres_engine, assignment.assign, ticket_id=ticket_id, agent_id=supervisor, actor_id=supervisor,
-                actor_role=Role.supervisor)
+                actor_role=Role.supervisor, holder_seen=ana)
             return True
         except Refused as refused:
             assert refused.status == 409
@@ -261,9 +261,18 @@ def test_api_assign_transfer_unassign(desk):
             assert bad.status == 400 and problem in (await bad.json())["error"]
         trainer = await post(ana, f"/api/tickets/{ticket_id}/assign", {"agent_id": users["tia"]})
         assert trainer.status == 404
+        # A screen that still shows the ticket unassigned, after Ben took it, may not take it from him.
+        assert (await post(ben, f"/api/tickets/{ticket_id}/claim")).status == 200
+        stale = await post(sam, f"/api/tickets/{ticket_id}/assign", {"agent_id": users["sam"], "from_agent_id": None})
+        assert stale.status == 409 and "changed hands" in (await stale.json())["error"]
+        seen = await post(sam, f"/api/tickets/{ticket_id}/assign", {"agent_id": users["sam"],
+                                                                    "from_agent_id": users["ben"]})
+        assert seen.status == 200 and (await seen.json())["kind"] == "transferred"
+        bad = await post(sam, f"/api/tickets/{ticket_id}/assign", {"agent_id": users["ana"], "from_agent_id": "x"})
+        assert bad.status == 400 and "from_agent_id" in (await bad.json())["error"]
     rasa = serve(engine, knowledge, scenario)
     # The shopper hears who joined on each assignment and transfer.
-    assert rasa.announced == [("shopper-1", "ben"), ("shopper-1", "ana")]
+    assert rasa.announced == [("shopper-1", "ben"), ("shopper-1", "ana"), ("shopper-1", "ben"), ("shopper-1", "sam")]
 
 
 def test_api_resolve_with_a_tag_replies_and_notes(desk):

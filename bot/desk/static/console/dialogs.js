@@ -50,7 +50,8 @@ async function submitAssign(event) {
   const agentId = Number($("assign-agent").value);
   if (!t || !agentId) { $("assign-error").textContent = "Choose a teammate."; return; }
   const note = $("assign-note").value.trim();
-  const body = {agent_id: agentId};
+  // Who this screen shows holding it: if that changed meanwhile, the desk refuses instead of taking it.
+  const body = {agent_id: agentId, from_agent_id: t.status === "assigned" ? t.assigned_agent_id : null};
   if (note) body.note = note;
   await busy($("assign-submit"), async () => {
     let answer;
