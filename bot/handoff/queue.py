@@ -121,17 +121,26 @@ def position_in_queue(session: Session, ticket: Ticket) -> int:
     return ahead + 1
 
 
-def claim(session: Session, *, ticket_id: int, agent_id: int, now: datetime) -> bool:
-    """True for exactly one of several agents claiming the same waiting ticket at once."""
+def _change(session: Session, *, ticket_id: int, when: tuple, values: dict, kind: str, now: datetime,
+            actor_id: Optional[int], detail: Optional[dict] = None) -> bool:
+    """Change the ticket only if it still is as the caller saw it (`when`: conditions on the row), in one
+    UPDATE, so that of several people acting at once exactly one wins; the winner's change is recorded in
+    the ticket's history. False when the ticket had changed."""
     result = session.execute(
-        update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.waiting)
-        .values(status=TicketStatus.assigned, assigned_agent_id=agent_id, assigned_at=now)
+        update(Ticket).where(Ticket.id == ticket_id, *when).values(**values)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         return False
-    record(session, ticket_id=ticket_id, kind="claimed", at=now, actor_id=agent_id)
+    record(session, ticket_id=ticket_id, kind=kind, at=now, actor_id=actor_id, detail=detail)
     return True
+
+
+def claim(session: Session, *, ticket_id: int, agent_id: int, now: datetime) -> bool:
+    """True for exactly one of several agents claiming the same waiting ticket at once."""
+    return _change(session, ticket_id=ticket_id, when=(Ticket.status == TicketStatus.waiting,),
+                   values=dict(status=TicketStatus.assigned, assigned_agent_id=agent_id, assigned_at=now),
+                   kind="claimed", now=now, actor_id=agent_id)
 
 
 def resolve(session: Session, *, ticket_id: int, agent_id: int, now: datetime, tag: Optional[str] = None) -> bool:
@@ -139,61 +148,37 @@ def resolve(session: Session, *, ticket_id: int, agent_id: int, now: datetime, t
     (RESOLUTION_TAGS); the handle time is resolved_at - assigned_at."""
     if tag is not None and tag not in RESOLUTION_TAGS:
         raise ValueError(f"unknown resolution tag {tag!r}")
-    result = session.execute(
-        update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.assigned,
-                             Ticket.assigned_agent_id == agent_id)
-        .values(status=TicketStatus.resolved, resolved_at=now, resolution_tag=tag)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        return False
-    record(session, ticket_id=ticket_id, kind="resolved", at=now, actor_id=agent_id, detail={"tag": tag})
-    return True
+    return _change(session, ticket_id=ticket_id,
+                   when=(Ticket.status == TicketStatus.assigned, Ticket.assigned_agent_id == agent_id),
+                   values=dict(status=TicketStatus.resolved, resolved_at=now, resolution_tag=tag),
+                   kind="resolved", now=now, actor_id=agent_id, detail={"tag": tag})
 
 
 def assign_waiting(session: Session, *, ticket_id: int, agent_id: int, now: datetime, actor_id: Optional[int],
                    note: Optional[str] = None, auto: bool = False) -> bool:
     """Give a waiting ticket to an agent; False when it is no longer waiting (someone took it first)."""
-    result = session.execute(
-        update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.waiting)
-        .values(status=TicketStatus.assigned, assigned_agent_id=agent_id, assigned_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        return False
     detail = {"to": agent_id, **({"note": note} if note else {}), **({"auto": True} if auto else {})}
-    record(session, ticket_id=ticket_id, kind="assigned", at=now, actor_id=actor_id, detail=detail)
-    return True
+    return _change(session, ticket_id=ticket_id, when=(Ticket.status == TicketStatus.waiting,),
+                   values=dict(status=TicketStatus.assigned, assigned_agent_id=agent_id, assigned_at=now),
+                   kind="assigned", now=now, actor_id=actor_id, detail=detail)
 
 
 def transfer(session: Session, *, ticket_id: int, from_id: int, to_id: int, now: datetime, actor_id: int,
              note: Optional[str] = None) -> bool:
     """Move an assigned ticket from `from_id` to `to_id`; False when `from_id` no longer holds it."""
-    result = session.execute(
-        update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.assigned,
-                             Ticket.assigned_agent_id == from_id)
-        .values(assigned_agent_id=to_id)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        return False
     detail = {"from": from_id, "to": to_id, **({"note": note} if note else {})}
-    record(session, ticket_id=ticket_id, kind="transferred", at=now, actor_id=actor_id, detail=detail)
-    return True
+    return _change(session, ticket_id=ticket_id,
+                   when=(Ticket.status == TicketStatus.assigned, Ticket.assigned_agent_id == from_id),
+                   values=dict(assigned_agent_id=to_id), kind="transferred", now=now, actor_id=actor_id,
+                   detail=detail)
 
 
 def unassign(session: Session, *, ticket_id: int, from_id: int, now: datetime, actor_id: int) -> bool:
     """Put a ticket `from_id` holds back in the queue; False when they no longer hold it."""
-    result = session.execute(
-        update(Ticket).where(Ticket.id == ticket_id, Ticket.status == TicketStatus.assigned,
-                             Ticket.assigned_agent_id == from_id)
-        .values(status=TicketStatus.waiting, assigned_agent_id=None, assigned_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        return False
-    record(session, ticket_id=ticket_id, kind="unassigned", at=now, actor_id=actor_id, detail={"from": from_id})
-    return True
+    return _change(session, ticket_id=ticket_id,
+                   when=(Ticket.status == TicketStatus.assigned, Ticket.assigned_agent_id == from_id),
+                   values=dict(status=TicketStatus.waiting, assigned_agent_id=None, assigned_at=None),
+                   kind="unassigned", now=now, actor_id=actor_id, detail={"from": from_id})
 
 
 def open_ticket_for(session: Session, conversation_id: str) -> Optional[Ticket]:
