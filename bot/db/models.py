@@ -419,7 +419,7 @@ class FollowUp(Base):
     id = Column(Integer, primary_key=True)
     ticket_id = Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False)
     due_at = Column(DateTime, nullable=False, index=True)
-    state = Column(String(10), nullable=False, default="scheduled")  # scheduled, task, emailed, done
+    state = Column(String(10), nullable=False, default="scheduled")  # scheduled, sending, task, emailed, done
     assigned_agent_id = Column(Integer, ForeignKey("users.id"), nullable=True, index=True)
     done_at = Column(DateTime, nullable=True)
     done_by_id = Column(Integer, ForeignKey("users.id"), nullable=True)
