@@ -3,7 +3,7 @@
 // inserted with textContent, never as HTML.
 import {$, anyDialogOpen, api, core, initials, isTyping, state, stateBlock, toastError, wireDialogs as wireDialogClosing} from "./console/dom.js";
 import {applyFilters, clearFilters, cursorTicketId, fillReasonFilter, goToPage, loadList, moveCursor, openAtCursor, readFilters, setView, tickList} from "./console/list.js";
-import {claim, closeTicket, openTicket, tickConversation, unassign, watchCurveSize} from "./console/conversation.js";
+import {claim, closeTicket, openTicket, tickConversation, unassign, watchCurveSize, wireOverview} from "./console/conversation.js";
 import {loadCanned, wireComposer} from "./console/reply.js";
 import {wirePanel} from "./console/panel.js";
 import {fillKeysHelp, loadAgentNames, loadTags, openAssign, openCannedManager, openKeysHelp, openResolve, wireDialogs} from "./console/dialogs.js";
@@ -50,13 +50,20 @@ function wireConversation() {
   $("toggle-side").addEventListener("click", () => {
     const open = $("layout").classList.toggle("side-open");
     $("toggle-side").setAttribute("aria-expanded", String(open));
+    // The drawer takes the focus when it opens (its close button first) and gives it back when it closes.
+    if (open) $("close-side").focus({preventScroll: true});
   });
-  $("close-side").addEventListener("click", () => {
-    $("layout").classList.remove("side-open");
-    $("toggle-side").setAttribute("aria-expanded", "false");
-    $("toggle-side").focus();
-  });
+  $("close-side").addEventListener("click", closeSide);
   $("canned-manage").addEventListener("click", openCannedManager);
+  wireOverview();
+}
+
+/** Closes the customer drawer (narrow screens), the focus back on the button that opened it. */
+function closeSide() {
+  const hadFocus = $("side").contains(document.activeElement);
+  $("layout").classList.remove("side-open");
+  $("toggle-side").setAttribute("aria-expanded", "false");
+  if (hadFocus || document.activeElement === document.body) $("toggle-side").focus();
 }
 
 // -- the keyboard ------------------------------------------------------------------------------------
@@ -86,7 +93,7 @@ function onKey(event) {
   if (action === "close") {
     if (closeAlerts()) { event.preventDefault(); return; }
     if (anyDialogOpen()) return;  // the dialog closes itself on Escape
-    if ($("layout").classList.contains("side-open")) { $("layout").classList.remove("side-open"); return; }
+    if ($("layout").classList.contains("side-open")) { closeSide(); return; }
     if (typing) event.target.blur();
     return;
   }

@@ -1,6 +1,6 @@
 // The open conversation: header with status, reason, anger and the SLA clock; claim / assign / unassign /
 // resolve; the anger curve with its markers; the summary; the transcript with a time on every line.
-import {$, api, busy, button, core, el, serverNow, state, stateBlock, svg, toast, toastError} from "./dom.js";
+import {$, api, busy, button, core, el, localFlag, serverNow, state, stateBlock, svg, toast, toastError} from "./dom.js";
 import {applyLocalChange, loadList, markSelected, updateSlaChip} from "./list.js";
 import {renderComposer, saveDraft} from "./reply.js";
 import {customerName, loadCustomer, renderPanel} from "./panel.js";
@@ -236,7 +236,7 @@ function renderTranscript(t) {
 }
 
 // -- the anger curve ---------------------------------------------------------------------------------
-const CURVE_HEIGHT = 56;
+const CURVE_HEIGHT = 48;
 
 export function renderCurve(t) {
   const node = $("anger-curve");
@@ -309,7 +309,7 @@ export async function claim(ticketId, options) {
     // Yours at once: the header, the list and the counts, before the server is asked again.
     const after = core.claimed(t, state.me);
     applyLocalChange(state.known.get(t.id) || t, after);
-    toast(`#${t.id} is yours: you claimed it, and the shopper has been told you joined.`);
+    toast(`#${t.id} is yours. The shopper was told you joined.`);
     if (id === state.openId) {
       state.ticket = Object.assign({}, state.ticket, after);
       renderTicket();
@@ -375,4 +375,25 @@ export function watchCurveSize() {
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => { if (state.ticket) renderCurve(state.ticket); }, 100);
   }).observe($("anger-curve"));
+}
+
+// -- the summary strip: folded away on request (remembered), folded by default on small screens --------
+function foldOverview(folded) {
+  $("overview").classList.toggle("is-folded", folded);
+  $("overview-body").hidden = folded;
+  $("overview-toggle").setAttribute("aria-expanded", String(!folded));
+  $("overview-toggle-text").textContent = folded ? "Show the summary and anger curve" : "Hide the summary and anger curve";
+  $("overview-toggle").title = folded ? "" : "Hide the summary and anger curve";
+}
+
+export function wireOverview() {
+  let stored = null;
+  try { stored = window.localStorage.getItem("console.summary-folded"); } catch (error) { /* storage refused */ }
+  foldOverview(stored === null ? window.innerWidth < 600 || window.innerHeight < 600 : stored === "on");
+  $("overview-toggle").addEventListener("click", () => {
+    const folded = !$("overview").classList.contains("is-folded");
+    foldOverview(folded);
+    localFlag("summary-folded", folded);
+    if (!folded && state.ticket) renderCurve(state.ticket);
+  });
 }

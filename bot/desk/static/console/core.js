@@ -31,7 +31,7 @@
   ];
   var TICKET_VIEWS = ["waiting", "mine", "unassigned", "open", "resolved"];
   var REASONS = {
-    requested: "Asked for a person", anger: "Angry", repeated: "Asked several times",
+    requested: "Asked for a person", anger: "Anger detected", repeated: "Asked several times",
     verification: "Could not verify the order", late_order: "Late order", offline_message: "Out of hours message"
   };
   var ANGER_LEVELS = ["none", "annoyed", "angry", "furious"];
@@ -56,6 +56,8 @@
   }
 
   function reasonText(ticket) {
+    // The desk's "Angry" for the anger handoff reads like the anger badge beside it ("Angry", "Furious").
+    if (ticket.reason === "anger") return REASONS.anger;
     if (ticket.reason_text) return ticket.reason_text;
     return REASONS[ticket.reason] || humanize(ticket.reason) || "Handed off";
   }

@@ -34,7 +34,9 @@ export function renderViews() {
 }
 
 export function setView(view) {
-  if (view === state.view) return loadList();
+  // The agent's choice wins over the start-up pick (Mine or Waiting) of a first load still under way.
+  state.booting = false;
+  if (view === state.view && state.listLoaded) return loadList();
   state.view = view;
   state.page = 1;
   state.cursor = -1;
@@ -174,7 +176,7 @@ function ticketItem(ticket, index) {
   if (ticket.unread) item.append(el("span", {className: "dot unread-dot", attrs: {title: "New messages", "aria-label": "New messages"}}));
   const waiting = core.awaitingReply(ticket);
   item.append(el("div", {className: "ticket-top"},
-    el("span", {className: "ticket-who", text: customerLabel(ticket)}),
+    el("span", {className: "ticket-who", text: customerLabel(ticket), attrs: {title: customerLabel(ticket)}}),
     el("span", {className: "ticket-id", text: "#" + ticket.id}),
     el("span", {className: "ticket-age" + (waiting ? " is-waiting" : ""), text: core.waitingText(ticket, serverNow())})));
   const tags = el("div", {className: "ticket-tags"}, el("span", {className: "chip", text: core.reasonText(ticket)}));

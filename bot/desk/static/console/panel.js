@@ -36,7 +36,27 @@ export function customerName(short) {
   return (c && c.email) || t.customer_email || t.contact_email || "Website visitor";
 }
 
-const SOURCES = {order: "From a verified order", identity: "Signed in on the shop", contact: "Left an email"};
+const SOURCES = {order: "From a verified order", identity: "Signed in on the shop", contact: "Email not verified"};
+
+/** The panel's customer came from an email the shopper only typed (the offline form): the desk says
+ *  verified: false. Orders found for that email may be someone else's. */
+function isUnverified(c) {
+  return Boolean(c && (c.verified === false || (c.verified === undefined && c.source === "contact")));
+}
+
+/** A name or an email as text that wraps at sensible points (before the @, after a dot of the name part),
+ *  never in the middle of a word; the whole of it in the tooltip when it is cut short. */
+function showBreakable(node, text) {
+  const value = String(text || "");
+  const at = value.indexOf("@");
+  if (at <= 0) node.replaceChildren(value);
+  else {
+    const parts = [];
+    value.slice(0, at).split(/(?<=[._-])/).forEach((piece) => parts.push(piece, document.createElement("wbr")));
+    node.replaceChildren(...parts, value.slice(at));
+  }
+  node.title = value;
+}
 const ORDER_STATUS = {
   delivered: "badge-success", in_transit: "badge-info", shipped: "badge-info", processing: "badge-warning",
   cancelled: "", returned: "", lost: "badge-danger", delayed: "badge-danger",
@@ -47,15 +67,17 @@ export function renderPanel() {
   if (!t) return;
   const c = state.customer && !state.customer.error ? state.customer : null;
   const name = customerName();
-  $("customer-title").textContent = name;
+  showBreakable($("customer-title"), name);
   $("customer-avatar").textContent = initials(name);
   const email = (c && c.email) || t.customer_email || t.contact_email || "";
-  $("customer-email").textContent = email && email !== name ? email : (email ? "" : "No email known");
+  showBreakable($("customer-email"), email && email !== name ? email : (email ? "" : "No email known"));
   const source = $("customer-source");
   const sourceText = c && c.source ? SOURCES[c.source] : (t.order ? SOURCES.order : "");
+  const unverified = isUnverified(c);
   source.hidden = !sourceText;
-  source.textContent = sourceText || "";
-  source.className = "badge " + (c && c.source === "order" || !c && t.order ? "badge-success" : "badge-info");
+  source.replaceChildren(...(unverified ? [icon("alert"), sourceText] : [sourceText || ""]));
+  source.title = unverified ? "The shopper typed this email; nothing proves it is theirs." : "";
+  source.className = "badge " + (unverified ? "badge-warning" : c && c.source === "order" || !c && t.order ? "badge-success" : "badge-info");
   renderOrders(c, t);
   renderEarlier(c, t);
   renderCsat(t);
@@ -76,6 +98,16 @@ function renderOrders(c, t) {
   const about = t.verified_order || (t.order && t.order.number);
   orders.sort((a, b) => (b.number === about) - (a.number === about));
   $("orders-count").textContent = orders.length > 1 ? String(orders.length) : "";
+  const unverified = isUnverified(c) && orders.length > 0 && !t.verified_order;
+  const warning = $("orders-unverified");
+  warning.hidden = !unverified;
+  if (unverified) {
+    warning.replaceChildren(icon("alert"), el("div", null,
+      el("strong", {text: "Not verified: don't discuss these orders yet."}),
+      el("span", {text: ` They were found by the email ${c.email || "the shopper"} typed, which nothing proves is theirs. ` +
+                        "Ask for the order number with the email or postcode on it, and check them, before sharing any order details."})));
+  }
+  list.classList.toggle("is-unverified", unverified);
   if (!orders.length) {
     more.hidden = true;
     list.replaceChildren(el("li", {className: "side-empty", text: loading ? "Loading…" : "No orders known for this shopper."}));
