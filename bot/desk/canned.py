@@ -104,6 +104,8 @@ def _text(fields: dict, name: str, limit: int, *, required: bool = True, default
         raise InvalidReply(f"{name} is required")
     if len(value) > limit:
         raise InvalidReply(f"{name} is longer than {limit} characters")
+    if "\x00" in value:
+        raise InvalidReply(f"{name} contains a NUL character")
     return value
 
 

@@ -1,7 +1,8 @@
 """Who the shopper of a ticket is, for the console's customer panel and its canned replies: name and email
 from the verified order's customer, else the shop's signed identity (the ticket's customer_email, set when
 the ticket was opened, or a signed token on a later message), else the email the shopper left with the
-offline form; their orders with status, tracking and estimate, and their earlier tickets.
+offline form; their orders with status, tracking and estimate, and their earlier tickets (only for a
+customer the shopper proved to be: an order's check or the shop's signature, never a typed address).
 
 Customers' data: the routes reading it are for staff only (never trainers). Each function takes a session
 and returns plain values."""
@@ -124,7 +125,10 @@ def customer_panel(session: Session, *, ticket_id: int, identity_secret: str, to
     if ticket is None:
         raise NoSuchTicket(ticket_id)
     who = identify(session, ticket, identity_secret=identity_secret)
-    orders = customer_orders(session, email=who.email, limit=ORDERS_SHOWN) if who.email else ()
+    # An address the shopper only typed (the offline form, the chat while waiting) proves nothing: it may
+    # be anyone's. Their orders and conversations are shown only for a customer the shopper proved to be.
+    known = who.email if who.verified else None
+    orders = customer_orders(session, email=known, limit=ORDERS_SHOWN) if known else ()
     return {"name": who.name, "email": who.email, "source": who.source, "verified": who.verified,
             "orders": [order_json(order, today) for order in orders],
-            "tickets": earlier_tickets(session, email=who.email, but=ticket.id) if who.email else []}
+            "tickets": earlier_tickets(session, email=known, but=ticket.id) if known else []}

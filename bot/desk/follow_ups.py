@@ -29,6 +29,8 @@ STATES = ("scheduled", "task", "sending", "emailed", "done")
 # stopped mid-send): it becomes a task, so that somebody still follows up.
 STUCK_SENDING = timedelta(minutes=10)
 NO_FOLLOW_UP_TAGS = ("spam",)
+# One follow-up mail per recipient in this window, however many tickets carry the address.
+FOLLOW_UP_MAIL_WINDOW = timedelta(days=7)
 
 
 class NoSuchFollowUp(LookupError):
@@ -79,6 +81,14 @@ def schedule_follow_up(session: Session, ticket: Ticket, now: datetime, *,
     return session.execute(select(FollowUp.id).where(FollowUp.ticket_id == ticket.id)).scalar_one()
 
 
+def _mailed_lately(session: Session, key: str, now: datetime) -> bool:
+    """A follow-up went to (or is being sent to) this recipient within FOLLOW_UP_MAIL_WINDOW."""
+    sent = session.execute(select(ShopperMail.id).where(
+        ShopperMail.kind == "follow_up", ShopperMail.recipient_key == key,
+        ShopperMail.sent_at >= now - FOLLOW_UP_MAIL_WINDOW).limit(1)).first()
+    return sent is not None
+
+
 def _move(session: Session, follow_up_id: int, *, from_state: str, **values) -> bool:
     """The follow-up goes to the new values only if it is still in `from_state` (True), whoever else tries."""
     result = session.execute(update(FollowUp).where(FollowUp.id == follow_up_id, FollowUp.state == from_state)
@@ -89,11 +99,24 @@ def _move(session: Session, follow_up_id: int, *, from_state: str, **values) -> 
 def take_up_due(session: Session, *, now: datetime, rules: SlaRules) -> Tuple[int, List[PendingMail]]:
     """The follow-ups due by `now`: tasks given out (their number), mails claimed (state "sending") and
     returned for `deliver` to send after this transaction."""
+    from bot.desk.offline_messages import recipient_key
+
     tasks, mails = 0, []
+    mailed: set = set()  # the recipients this pass already mails
     due = session.execute(select(FollowUp, Ticket).join(Ticket, Ticket.id == FollowUp.ticket_id).where(
         FollowUp.state == "scheduled", FollowUp.due_at <= now).order_by(FollowUp.due_at, FollowUp.id)).all()
     for follow_up, ticket in due:
+        key = recipient_key(ticket.contact_email) if ticket.contact_email else None
+        if key is not None and (key in mailed or _mailed_lately(session, key, now)):
+            # The address is anyone's a shopper typed: it gets one follow-up per window, however many
+            # tickets name it; the rest are followed up by their agents.
+            if _move(session, follow_up.id, from_state="scheduled", state="task"):
+                record(session, ticket_id=ticket.id, kind="follow_up", at=now,
+                       detail={"state": "task", "agent_id": follow_up.assigned_agent_id, "mail_limited": True})
+                tasks += 1
+            continue
         if ticket.contact_email:
+            mailed.add(key)
             # done_at holds when the sending began, until the mail is recorded (then: when it went).
             if _move(session, follow_up.id, from_state="scheduled", state="sending", done_at=now):
                 subject, body = rules.follow_up_email(ticket_id=ticket.id)

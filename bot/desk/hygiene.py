@@ -142,7 +142,14 @@ def text_field(data: dict, name: str, *, limit: int) -> str:
         raise BadRequest(f"{name} must be text")
     if len(value) > limit:
         raise BadRequest(f"{name} is longer than {limit} characters")
+    _check_storable(value, name)
     return value
+
+
+def _check_storable(text: str, name: str) -> None:
+    """PostgreSQL text holds no NUL character (the driver refuses it: a 500 instead of a 400)."""
+    if "\x00" in text:
+        raise BadRequest(f"{name} contains a NUL character")
 
 
 def row_id(value: str, what: str = "id") -> int:
@@ -157,4 +164,5 @@ def optional_text(value: Optional[str]) -> str:
     if value is None:
         return ""
     _check_text(value)
+    _check_storable(value, "the query")
     return value

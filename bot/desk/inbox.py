@@ -43,6 +43,9 @@ REASON_TEXT = {
 REASON_ALIASES = {"offline": "offline_message"}
 PER_PAGE, MAX_PER_PAGE = 25, 100
 MAX_QUERY = 200
+# A search reads at most this many of the latest matching transcript lines: a one-letter query over every
+# resolved conversation must not load the whole tracker store into the desk.
+TRANSCRIPT_LINES_READ = 5000
 MAX_WAITING_MINUTES = 60 * 24 * 366
 LIKE_ESCAPE = "\\"
 
@@ -207,7 +210,8 @@ def _transcript_matches(session: Session, q: str, within) -> Set[str]:
     rows = session.execute(
         select(EVENTS.c.sender_id, EVENTS.c.data)
         .where(EVENTS.c.type_name.in_(("user", "bot")), _ilike(EVENTS.c.data, spelled),
-               EVENTS.c.sender_id.in_(select(Ticket.conversation_id).where(*within)))).all()
+               EVENTS.c.sender_id.in_(select(Ticket.conversation_id).where(*within)))
+        .order_by(EVENTS.c.id.desc()).limit(TRANSCRIPT_LINES_READ)).all()
     needle, found = q.casefold(), set()
     for sender_id, data in rows:
         if sender_id in found:
@@ -223,8 +227,9 @@ def _transcript_matches(session: Session, q: str, within) -> Set[str]:
 
 
 def _search_condition(session: Session, q: str, within):
-    spelled = json.dumps(q)[1:-1]
-    matches = [_ilike(Ticket.preview, q), _ilike(Ticket.summary, spelled), _ilike(Ticket.conversation_id, q),
+    # Not the summary: it is JSON, whose keys ("asked", "slots") would match every ticket; what it quotes
+    # is in the transcript and the preview.
+    matches = [_ilike(Ticket.preview, q), _ilike(Ticket.conversation_id, q),
                _ilike(Ticket.verified_order, q), _ilike(Ticket.contact_email, q), _ilike(Ticket.customer_email, q),
                exists().where(TicketNote.ticket_id == Ticket.id, _ilike(TicketNote.text, q))]
     number = q.lstrip("#")

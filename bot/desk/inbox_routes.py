@@ -49,7 +49,7 @@ def resolution_tag(request: web.Request):
     tag = json_object(request).get("tag")
     if tag is None:
         return None
-    if tag not in RESOLUTION_TAGS:
+    if not isinstance(tag, str) or tag not in RESOLUTION_TAGS:  # a list or object is not hashable
         raise BadRequest("tag must be one of: " + ", ".join(RESOLUTION_TAGS))
     return tag
 

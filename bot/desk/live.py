@@ -14,7 +14,11 @@ connected console through a bounded queue of its own: a console that falls that 
     : ping          every PING_SECONDS
 
 The events table may not exist yet (Rasa creates it on its first start) and the database may be down:
-the watcher logs once, retries with a growing pause, and carries on when it can."""
+the watcher logs once, retries with a growing pause, and carries on when it can.
+
+A login holds at most STREAMS_PER_USER streams (a process MAX_STREAMS), and each stream checks every
+SESSION_CHECK_SECONDS that its login still holds: a logout, a switched-off account or an expired session
+ends it."""
 import asyncio
 import json
 import logging
@@ -32,11 +36,12 @@ from bot.chat.events import transcript
 from bot.db import session_scope
 from bot.db.models import OPEN_TICKET_STATUSES, DeskAlert, Ticket, TicketEvent, TicketStatus
 from bot.desk import aftercare, inbox_routes, sla
+from bot.desk.accounts import desk_user_for_token
 from bot.desk.assignment import is_supervisor
-from bot.desk.blocking import in_background_thread
-from bot.desk.context import CLOCK, ENGINE, USER
+from bot.desk.blocking import in_background_thread, in_session
+from bot.desk.context import CLOCK, ENGINE, USER, now
 from bot.desk.hygiene import error
-from bot.desk.routing import STAFF, Routes
+from bot.desk.routing import COOKIE, STAFF, Routes
 from bot.email_masking import mask_email
 from bot.handoff.queue import PREVIEW_LENGTH
 from bot.trainer.tracker_events import EVENTS, has_events_table, read_events
@@ -57,6 +62,13 @@ RETRY_MAX_SECONDS = 5.0
 AUTO_ASSIGN_KINDS = frozenset({"created", "unassigned", "resolved", "abandoned"})
 AUTO_ASSIGN_SECONDS = 5.0
 STOP_SECONDS = 5.0
+# Streams one login may hold open (a console is one per tab), and all of one desk process: past them a
+# script with one cookie cannot tie up the process's sockets and tasks.
+STREAMS_PER_USER = 8
+MAX_STREAMS = 1000
+# How often an open stream checks that its login still holds (logout, a switched-off account, an
+# expired session or a changed role end it).
+SESSION_CHECK_SECONDS = 15.0
 PHOTO_PREVIEW = "Sent a photo"
 
 routes = Routes()
@@ -71,10 +83,15 @@ def frame(event: str, data: dict) -> bytes:
 class Listener:
     """One connected console."""
 
-    def __init__(self, supervisor: bool):
+    def __init__(self, supervisor: bool, user_id: Optional[int] = None, transport=None):
         self.supervisor = supervisor
+        self.user_id, self.transport = user_id, transport
         self.queue: asyncio.Queue = asyncio.Queue(maxsize=CLIENT_BACKLOG)
         self.dropped = False
+
+    def gone(self) -> bool:
+        """The console's connection is closed (the handler notices at its next write)."""
+        return self.transport is not None and self.transport.is_closing()
 
     def offer(self, data: bytes) -> bool:
         try:
@@ -95,15 +112,29 @@ class Hub:
 
     def __init__(self):
         self.listeners: Set[Listener] = set()
+        # Every stream whose handler still runs (a console dropped from `listeners` for falling behind
+        # stays here until its handler ends): what the limits count.
+        self.streams: Set[Listener] = set()
         self.closed = False
 
-    def subscribe(self, *, supervisor: bool) -> Listener:
-        listener = Listener(supervisor)
+    def subscribe(self, *, supervisor: bool, user_id: Optional[int] = None, transport=None) -> Listener:
+        listener = Listener(supervisor, user_id, transport)
         self.listeners.add(listener)
+        self.streams.add(listener)
         return listener
 
     def unsubscribe(self, listener: Listener) -> None:
         self.listeners.discard(listener)
+        self.streams.discard(listener)
+
+    def refusal(self, user_id: int) -> Optional[Tuple[int, str]]:
+        """(status, words) when another stream would pass a limit, else None."""
+        open_streams = [listener for listener in self.streams if not listener.gone()]
+        if sum(1 for listener in open_streams if listener.user_id == user_id) >= STREAMS_PER_USER:
+            return 429, f"this login already has {STREAMS_PER_USER} live streams open; close a console tab"
+        if len(open_streams) >= MAX_STREAMS:
+            return 503, "the desk has as many live streams as it serves; reload in a moment"
+        return None
 
     def publish(self, event: str, data: dict, *, supervisors_only: bool = False) -> None:
         encoded = frame(event, data)
@@ -401,6 +432,19 @@ def attach(app: web.Application) -> None:
     app.on_shutdown.append(close_streams)
 
 
+async def _login_holds(request: web.Request) -> bool:
+    """The stream's login is still a session of the same user in the same role (a database that does not
+    answer is given the benefit of the doubt until the next check)."""
+    try:
+        user = await in_session(request.app[ENGINE], desk_user_for_token, request.cookies.get(COOKIE),
+                                now(request))
+    except SQLAlchemyError:
+        logger.debug("could not check a live stream's login", exc_info=True)
+        return True
+    opened = request[USER]
+    return user is not None and user["id"] == opened["id"] and user["role"] == opened["role"]
+
+
 @routes.get("/api/live", roles=STAFF)
 async def api_live(request: web.Request):
     hub = request.app.get(HUB)
@@ -409,18 +453,35 @@ async def api_live(request: web.Request):
     headers = {"Content-Type": "text/event-stream", "Cache-Control": "no-store", "X-Accel-Buffering": "no"}
     if request.method == "HEAD":
         return web.Response(headers=headers)
-    listener = hub.subscribe(supervisor=is_supervisor(request[USER]["role"]))
+    user = request[USER]
+    refused = hub.refusal(user["id"])
+    if refused is not None:
+        return error(*refused)
+    listener = hub.subscribe(supervisor=is_supervisor(user["role"]), user_id=user["id"],
+                             transport=request.transport)
     response = web.StreamResponse(headers=headers)
+    loop = asyncio.get_running_loop()
     try:
         await response.prepare(request)
         await response.write(b"retry: 3000\n: connected\n\n")
+        checked = pinged = loop.time()
         while True:
+            wait = max(0.0, min(pinged + PING_SECONDS, checked + SESSION_CHECK_SECONDS) - loop.time())
             try:
-                data = await asyncio.wait_for(listener.queue.get(), PING_SECONDS)
+                data = await asyncio.wait_for(listener.queue.get(), wait)
             except asyncio.TimeoutError:
-                data = b": ping\n\n"
+                data = None
             if data == _CLOSE:
                 break
+            if loop.time() - checked >= SESSION_CHECK_SECONDS:
+                checked = loop.time()
+                if not await _login_holds(request):
+                    break  # logged out, switched off, expired or another role: the console logs in again
+            if data is None:
+                if loop.time() - pinged < PING_SECONDS:
+                    continue
+                data = b": ping\n\n"
+            pinged = loop.time()
             await response.write(data)
     except ConnectionResetError:
         pass  # the console went away
