@@ -67,7 +67,7 @@ LIST_ROUTES = ("list view=open", "list view=mine", "list view=waiting", "list vi
                "list filtered", "list search q=")
 DETAIL_ROUTES = ("detail /api/tickets/{id}", "customer /api/tickets/{id}/customer")
 ALERTS_ROUTE = "alerts /api/alerts (supervisors)"
-# The console gathers live events this long before it fetches again (bot/desk/static/console/live.js).
+# The console gathers live events this long before it fetches again.
 FLUSH_SECONDS = 0.15  # as the console (bot/desk/static/console/live.js FLUSH_MS)
 # An agent's round of actions; each agent starts at a different place in it.
 PLAN = ("open", "ticket", "mine", "waiting", "filtered", "ticket", "search", "resolved", "ticket", "open_page",
