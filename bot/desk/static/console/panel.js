@@ -104,8 +104,8 @@ function renderOrders(c, t) {
   if (unverified) {
     warning.replaceChildren(icon("alert"), el("div", null,
       el("strong", {text: "Not verified: don't discuss these orders yet."}),
-      el("span", {text: ` They were found by the email ${c.email || "the shopper"} typed, which nothing proves is theirs. ` +
-                        "Ask for the order number with the email or postcode on it, and check them, before sharing any order details."})));
+      el("span", {text: "Found by an email the shopper typed; nothing proves it is theirs. " +
+                        "Ask for an order number with its email or postcode, and check them, before sharing any order details."})));
   }
   list.classList.toggle("is-unverified", unverified);
   if (!orders.length) {
