@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.chat import Chat
-from tests.browser.conftest import Screens
-from tests.browser.console import (LONG_LINES, MARKUP, PREVIEW_WORD, SEARCH_WORD, anger_level_of, boxes_inside,
+from tests.browser.conftest import AGENT_PASSWORD, Screens
+from tests.browser.console import (CONSOLE_SIZE, LONG_LINES, Console, MARKUP, PREVIEW_WORD, SEARCH_WORD, anger_level_of, boxes_inside,
                                    console_servers, epoch, in_view, is_open, open_console, shopper_line_stored_at,
                                    ticket_of, ticket_row, tickets_where)
 from tests.browser.test_widget_expectations import new_shopper
@@ -235,6 +235,42 @@ def test_keyboard_moves_claims_and_explains(desk, browser, request):
     page.keyboard.press("/")
     expect(page.locator("#search")).to_be_focused()
     assert page.errors == []
+
+
+def test_a_view_clicked_while_the_console_starts_stays(desk, browser, request):
+    """The first list answer opens Mine when the agent holds conversations, unless the agent picked a view
+    meanwhile: Waiting clicked while that first answer is still on its way stays Waiting."""
+    ana = desk.people["ana"]
+    assert tickets_where(desk, in_view("mine", ana.id)), "Ana holds nothing: Waiting would be picked anyway"
+    context = browser.new_context(viewport=CONSOLE_SIZE)
+    request.addfinalizer(context.close)
+    page = context.new_page()
+    held = []
+
+    def hold_the_first_list(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/api/tickets?*", hold_the_first_list)
+    page.goto(f"{desk.desk_url}/console")
+    page.fill("#email", ana.email)
+    page.fill("#password", AGENT_PASSWORD)
+    page.press("#password", "Enter")
+    expect(page.locator("#me")).to_contain_text(ana.name)  # the first list request is on its way
+    page.click('#views [data-view="waiting"]')
+    assert held, "the console's first list request never left"
+    console = Console(page, ana, desk)
+    expect(console.cards.first).to_be_visible()
+    expect(page.locator("#list-title")).to_have_text("Waiting")
+    expect(console.view("waiting")).to_have_attribute("aria-current", "true")
+    with page.expect_request_finished(lambda r: r.url == held[0].request.url):
+        held[0].continue_()
+    page.evaluate("() => new Promise(done => setTimeout(done, 0))")  # the late answer handled
+    expect(page.locator("#list-title")).to_have_text("Waiting")
+    expect(console.view("waiting")).to_have_attribute("aria-current", "true")
+    assert set(console.shown_ids()) <= tickets_where(desk, in_view("waiting", ana.id))
 
 
 def test_notifications_are_asked_for_with_a_click_only(desk, browser, request):
