@@ -110,7 +110,9 @@ function renderOrders(c, t) {
   list.classList.toggle("is-unverified", unverified);
   if (!orders.length) {
     more.hidden = true;
-    list.replaceChildren(el("li", {className: "side-empty", text: loading ? "Loading…" : "No orders known for this shopper."}));
+    list.replaceChildren(el("li", {className: "side-empty", text: loading ? "Loading…" : isUnverified(c)
+      ? "Not shown: the email is not verified. Ask for an order number with its email or postcode, and check them, before discussing any order."
+      : "No orders known for this shopper."}));
     return;
   }
   const showAll = allOrdersFor === t.id || orders.length <= ORDERS_SHOWN + 1;
@@ -141,7 +143,8 @@ function renderEarlier(c, t) {
   const list = $("customer-tickets");
   const earlier = (c && Array.isArray(c.tickets) ? c.tickets : []).filter((other) => other.id !== t.id);
   if (!earlier.length) {
-    list.replaceChildren(el("li", {className: "side-empty", text: state.customer === null ? "Loading…" : "No earlier conversations."}));
+    list.replaceChildren(el("li", {className: "side-empty", text: state.customer === null ? "Loading…"
+      : isUnverified(c) ? "Not shown for an email that is not verified." : "No earlier conversations."}));
     return;
   }
   list.replaceChildren(...earlier.map((other) => {
