@@ -37,6 +37,12 @@ def agent_opens(agent_page, servers, agent_email, ticket_id, screens):
     agent_page.fill("#password", AGENT_PASSWORD)
     agent_page.press("#password", "Enter")
     expect(agent_page).to_have_url(re.compile(r"/console$"))
+    # The console opens on Mine when the agent holds a conversation from an earlier journey; a new
+    # ticket is in All open whoever holds what.
+    every_open = agent_page.locator('#views [data-view="open"]')
+    expect(every_open.locator(".count")).to_have_text(re.compile(r"^\d+$"), timeout=10_000)  # the console is up
+    every_open.click()
+    expect(every_open).to_have_attribute("aria-current", "true")
     item = agent_page.locator(f'li[data-ticket="{ticket_id}"]')
     expect(item).to_be_visible(timeout=10_000)
     screens.take(agent_page, "agent-queue")

@@ -25,8 +25,19 @@ def active_element(page) -> dict:
 
 
 def contrast(page, selector: str) -> float:
-    """WCAG contrast ratio of an element's text colour against its background colour."""
+    """WCAG contrast ratio of an element's text colour against its background colour. The widget redraws
+    a message when its marks change: an element replaced between the lookup and the reading has no
+    computed style, and is looked up again."""
+    for _ in range(5):
+        ratio = _contrast_once(page, selector)
+        if ratio is not None:
+            return ratio
+    raise AssertionError(f"{selector} kept being replaced while its colours were read")
+
+
+def _contrast_once(page, selector: str):
     return page.locator(selector).evaluate(r"""(element) => {
+        if (!element.isConnected) return null;
         const style = getComputedStyle(element);
         const channels = (value) => value.match(/\d+(\.\d+)?/g).slice(0, 3).map(Number);
         const luminance = (rgb) => {
