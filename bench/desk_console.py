@@ -46,7 +46,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import aiohttp
 
@@ -69,6 +69,7 @@ DETAIL_ROUTES = ("detail /api/tickets/{id}", "customer /api/tickets/{id}/custome
 ALERTS_ROUTE = "alerts /api/alerts (supervisors)"
 # The console gathers live events this long before it fetches again.
 FLUSH_SECONDS = 0.15  # as the console (bot/desk/static/console/live.js FLUSH_MS)
+SPREAD_SECONDS = 0.4  # and a random part of this more (live.js SPREAD_MS)
 # An agent's round of actions; each agent starts at a different place in it.
 PLAN = ("open", "ticket", "mine", "waiting", "filtered", "ticket", "search", "resolved", "ticket", "open_page",
         "mine", "ticket")
@@ -221,10 +222,12 @@ class Agent:
     view: Dict[str, str] = field(default_factory=lambda: {"view": "open"})
     view_label: str = "list view=open"
     seen_ids: List[int] = field(default_factory=list)
+    mine_ids: Set[int] = field(default_factory=set)  # open tickets the agent holds, from the lists seen
     pages: int = 1
     open_id: Optional[int] = None
     # Set by a live event: the console fetches its list again (and the open ticket, when it is about it).
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    refresh_list: bool = False
     refresh_open: bool = False
     refresh_alerts: bool = False
 
@@ -276,6 +279,9 @@ async def _list(agent: Agent, base: str, params: Dict[str, str], route: str, rec
         recorder.fail(route, "no tickets list")
         return
     agent.seen_ids = [t["id"] for t in tickets if isinstance(t, dict) and isinstance(t.get("id"), int)]
+    for t in tickets:
+        if isinstance(t, dict) and t.get("status") == "assigned" and t.get("assigned_agent_id") == agent.user_id:
+            agent.mine_ids.add(t.get("id"))
     agent.pages = body.get("pages") if isinstance(body.get("pages"), int) else 1
     agent.view, agent.view_label = {k: v for k, v in params.items() if k != "page"}, route
 
@@ -326,23 +332,28 @@ async def _agent(agent: Agent, base: str, recorder: Recorder, until: float, thin
 
 
 async def _refresher(agent: Agent, base: str, recorder: Recorder, until: float, per_page: int) -> None:
-    """The console's answer to live events (live.js): it gathers them for FLUSH_SECONDS, then fetches its
-    list again, the open ticket when an event was about it, and a supervisor's alerts after an alert;
-    events that come while it is fetching make one more round after it, not one each."""
+    """The console's answer to live events (live.js): it gathers them for FLUSH_SECONDS and a random part
+    of SPREAD_SECONDS, then fetches its list again (when an event changed it), the open ticket when an
+    event was about it, and a supervisor's alerts after an alert; events that come while it is fetching
+    make one more round after it, not one each."""
     while time.monotonic() < until:
         try:
             await asyncio.wait_for(agent.wake.wait(), timeout=max(0.01, until - time.monotonic()))
         except asyncio.TimeoutError:
             return
-        await asyncio.sleep(FLUSH_SECONDS)
+        await asyncio.sleep(FLUSH_SECONDS + random.uniform(0, SPREAD_SECONDS))
         agent.wake.clear()
-        recorder.live_refreshes += 1
-        work = [_list(agent, base, dict(agent.view), agent.view_label, recorder, per_page)]
+        work = []
+        if agent.refresh_list:
+            work.append(_list(agent, base, dict(agent.view), agent.view_label, recorder, per_page))
         if agent.refresh_open and agent.open_id is not None:
             work.append(_get(agent, base, f"/api/tickets/{agent.open_id}", None, DETAIL_ROUTES[0], recorder))
         if agent.refresh_alerts:
             work.append(_get(agent, base, "/api/alerts", None, ALERTS_ROUTE, recorder))
-        agent.refresh_open = agent.refresh_alerts = False
+        agent.refresh_list = agent.refresh_open = agent.refresh_alerts = False
+        if not work:
+            continue
+        recorder.live_refreshes += 1
         await asyncio.gather(*work)
 
 
@@ -402,9 +413,13 @@ def _arrived(agent: Agent, kind: str, data: str) -> None:
     if kind == "ticket":
         agent.stream.received[("ticket", payload.get("kind"), payload.get("id"))].append(now)
         about = payload.get("id")
+        agent.refresh_list = True
     elif kind == "message":
         agent.stream.received[("message", payload.get("ticket_id"))].append(now)
         about = payload.get("ticket_id")
+        # As the console (core.js liveEvent): a shopper's line changes the list where it shows.
+        if about in agent.seen_ids or about in agent.mine_ids or agent.view.get("view") == "waiting":
+            agent.refresh_list = True
     elif kind == "alert" and agent.supervisor:
         agent.refresh_alerts, about = True, None
     else:

@@ -213,6 +213,13 @@ test("live events: what to reload and what deserves a notification", () => {
   const openOne = core.liveEvent({type: "ticket", data: {id: 4, kind: "replied"}}, context);
   assert.equal(openOne.refreshOpen, true);
   assert.equal(openOne.notify, null);
+  // A shopper's line on a ticket neither shown nor mine leaves the list alone, except in Waiting.
+  const onScreen = {openId: null, myIds: [5], shownIds: [7, 8], view: "open"};
+  assert.equal(core.liveEvent({type: "message", data: {ticket_id: 8}}, onScreen).refreshList, true);
+  assert.equal(core.liveEvent({type: "message", data: {ticket_id: 5}}, onScreen).refreshList, true);
+  assert.equal(core.liveEvent({type: "message", data: {ticket_id: 9}}, onScreen).refreshList, false);
+  assert.equal(core.liveEvent({type: "message", data: {ticket_id: 9}}, {...onScreen, view: "waiting"}).refreshList, true);
+  assert.equal(core.liveEvent({type: "ticket", data: {id: 9, kind: "claimed"}}, onScreen).refreshList, true);
   const alert = core.liveEvent({type: "alert", data: {id: 1, ticket_id: 3, text: "SLA breached"}}, context);
   assert.equal(alert.refreshAlerts, true);
   assert.equal(alert.refreshList, false);

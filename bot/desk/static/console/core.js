@@ -364,7 +364,12 @@
     var data = event.data || {};
     var ticketId = event.type === "message" ? data.ticket_id : event.type === "ticket" ? data.id : data.ticket_id;
     var mine = (context.myIds || []).indexOf(ticketId) >= 0;
-    var result = {refreshList: event.type !== "alert", refreshOpen: ticketId !== undefined && ticketId === context.openId,
+    // A shopper's new line changes the list only where it shows: a card on screen (its preview), one of
+    // the agent's own (the unread dot and count) or the Waiting view (the ticket may join it). Every
+    // console fetching on every line was most of the desk's load with fifty agents.
+    var shown = context.shownIds === undefined || context.shownIds.indexOf(ticketId) >= 0;
+    var listChanges = event.type === "ticket" || (event.type === "message" && (shown || mine || context.view === "waiting"));
+    var result = {refreshList: listChanges, refreshOpen: ticketId !== undefined && ticketId === context.openId,
                   refreshAlerts: event.type === "alert", notify: null, ticketId: ticketId};
     if (event.type === "ticket" && data.kind === "created") {
       result.notify = {title: "New conversation waiting", body: "Ticket #" + ticketId + " needs a person.", ticketId: ticketId};

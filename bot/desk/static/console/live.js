@@ -8,6 +8,10 @@ import {loadFollowUps, loadList} from "./list.js";
 
 const POLL_MS = 30000;
 const FLUSH_MS = 150;
+// Every open console hears the same event at the same moment: each waits a random part of this longer
+// before fetching, so that fifty consoles do not reach the desk in the same few milliseconds (the
+// change is still on screen within a second).
+const SPREAD_MS = 400;
 let source = null;
 let retryMs = 1000;
 let retryTimer = null;
@@ -78,7 +82,8 @@ function myIds() {
 function receive(type, event) {
   let data;
   try { data = JSON.parse(event.data); } catch (error) { return; }
-  const meaning = core.liveEvent({type, data}, {openId: state.openId, myIds: myIds()});
+  const meaning = core.liveEvent({type, data}, {openId: state.openId, myIds: myIds(), view: state.view,
+                                               shownIds: state.list.map((ticket) => ticket.id)});
   pending.list = pending.list || meaning.refreshList;
   pending.open = pending.open || meaning.refreshOpen;
   pending.alerts = pending.alerts || (meaning.refreshAlerts && state.supervisor);
@@ -88,7 +93,7 @@ function receive(type, event) {
 
 function schedule() {
   if (flushTimer || flushing) return;
-  flushTimer = setTimeout(flush, FLUSH_MS);
+  flushTimer = setTimeout(flush, FLUSH_MS + Math.random() * SPREAD_MS);
 }
 
 /** One refresh for every event that arrived meanwhile; then the notifications they deserve. */
