@@ -66,7 +66,7 @@ train: install ## train the Rasa model if data, domain or config changed
 evaluate: train ## evaluate the model: test set and labelled messages; report in var/reports/
 	$(PY) -m bot evaluate
 
-bench: train ## benchmark ours against the stock Rasa setup (about 10 minutes); report in bench/results/
+bench: train ## benchmark ours against the stock Rasa setup (about 15 minutes); report in bench/results/
 	$(PY) -m bench.run
 
 widget-size: install ## the chat widget's size on a shop's page, minified and gzipped (budget 30 KB)
