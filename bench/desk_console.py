@@ -51,7 +51,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 import aiohttp
 
 from bench import desk_console_seed as seeding
-from bench.setups import OUR_SERVER, TOKEN, database_env, free_port, serving
+from bench.setups import OUR_SERVER, TOKEN, database_env, free_port, fresh_postgres, serving
 from bot.settings import PROJECT_ROOT
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/storefront_bench")
@@ -105,21 +105,6 @@ class Desk:
     base: str
     pid: int
     log: Path
-
-
-def fresh_postgres(url: str) -> str:
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from bot.database_urls import for_application
-
-    parsed = make_url(for_application(url))
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    return url
 
 
 def database_url(database: str, workdir: Path) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench import components, desk_console, load, report, setups, turn_cost
+from bench.setups import fresh_postgres
 from bot.database_urls import for_application
 from bot.nlu_eval import evaluate, load_examples, server_predictor
 from bot.settings import PROJECT_ROOT
@@ -40,16 +41,6 @@ def rasa_python_version() -> str:
 
     return subprocess.run([rasa_python(), "-c", "import platform; print(platform.python_version())"],
                           capture_output=True, text=True, check=True).stdout.strip()
-
-
-def fresh_postgres(url: str) -> str:
-    parsed = make_url(for_application(url))
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    return url
 
 
 def demo_orders(url: str):

@@ -9,6 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator, Optional, Sequence
 
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.database_urls import for_application
 from bot.environments import rasa_python
 from bot.readiness import servers_ready, wait_until
 from bot.settings import PROJECT_ROOT
@@ -89,3 +93,14 @@ def serving(model: Path, workdir: Path, env: dict, log_name: str, rasa_server: S
 
 def database_env(url: Optional[str]) -> dict:
     return {**os.environ, "DATABASE_URL": url} if url else dict(os.environ)
+
+
+def fresh_postgres(url: str) -> str:
+    """The PostgreSQL database at `url`, dropped and created empty."""
+    parsed = make_url(for_application(url))
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+    return url

@@ -5,7 +5,6 @@ import asyncio
 from datetime import timedelta
 
 import aiohttp
-from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
 from bot.db import session_scope
@@ -13,21 +12,11 @@ from bot.db.models import FollowUp, Order, Role, Ticket, TicketStatus, User
 from bot.desk import live, sla
 from bot.desk.follow_ups import schedule_follow_up
 from bot.handoff.queue import Summary, open_ticket
+from tests.bot.test_live import run as serve_live
 from tests.security.desk_helpers import HEADERS, NOW, PASSWORD, add_user, desk_app
 
 AGENT, SUPERVISOR = "ana@shop.example", "sam@shop.example"
 WAIT = 10
-
-
-def run_server(app, scenario):
-    async def main():
-        server = TestServer(app)
-        await server.start_server()
-        try:
-            await scenario(server)
-        finally:
-            await server.close()
-    asyncio.run(main())
 
 
 async def logged_in(server, email):
@@ -75,7 +64,7 @@ def test_an_email_the_shopper_only_typed_does_not_open_that_customers_orders(sql
         assert leaked == [], f"an unproven address shows that customer's orders: {leaked}"
         assert panel["name"] is None
         assert panel["tickets"] == [], "an unproven address lists that customer's conversations"
-    run_server(desk_app(sqlite_engine, knowledge, tmp_path), scenario)
+    serve_live(desk_app(sqlite_engine, knowledge, tmp_path), scenario)
 
 
 # -- the live feed -------------------------------------------------------------------------------------
@@ -115,7 +104,7 @@ def test_a_stream_ends_when_its_login_does(sqlite_engine, knowledge, tmp_path, m
         finally:
             await ana.close()
             await leo.close()
-    run_server(desk_app(sqlite_engine, knowledge, tmp_path), scenario)
+    serve_live(desk_app(sqlite_engine, knowledge, tmp_path), scenario)
 
 
 def test_one_login_cannot_open_streams_without_end(sqlite_engine, knowledge, tmp_path):
@@ -136,13 +125,19 @@ def test_one_login_cannot_open_streams_without_end(sqlite_engine, knowledge, tmp
             # Closing tabs frees their places.
             for answer in answers:
                 answer.close()
-            await asyncio.sleep(0.2)
-            again = await ana.get("/api/live")
+            # The desk notices the closed connections on its own time: ask until it does, for 5 s at most.
+            deadline = asyncio.get_running_loop().time() + 5
+            while True:
+                again = await ana.get("/api/live")
+                if again.status == 200 or asyncio.get_running_loop().time() > deadline:
+                    break
+                again.close()
+                await asyncio.sleep(0.05)
             assert again.status == 200
             again.close()
         finally:
             await ana.close()
-    run_server(desk_app(sqlite_engine, knowledge, tmp_path), scenario)
+    serve_live(desk_app(sqlite_engine, knowledge, tmp_path), scenario)
 
 
 # -- inputs that reach the database (PostgreSQL refuses NUL in text) --------------------------------
@@ -170,7 +165,7 @@ def test_nul_characters_are_refused_not_a_500(engine, knowledge, tmp_path):
             await ana.close()
             await sam.close()
         assert not [name for name, status in statuses.items() if status >= 500], statuses
-    run_server(desk_app(engine, knowledge, tmp_path), scenario)
+    serve_live(desk_app(engine, knowledge, tmp_path), scenario)
 
 
 def test_a_resolution_tag_that_is_not_text_is_a_400(sqlite_engine, knowledge, tmp_path):
@@ -189,7 +184,7 @@ def test_a_resolution_tag_that_is_not_text_is_a_400(sqlite_engine, knowledge, tm
         assert statuses == [400] * 4, statuses
         with session_scope(sqlite_engine) as session:
             assert session.get(Ticket, ticket_id).status == TicketStatus.assigned
-    run_server(desk_app(sqlite_engine, knowledge, tmp_path), scenario)
+    serve_live(desk_app(sqlite_engine, knowledge, tmp_path), scenario)
 
 
 # -- follow-up mails to an address typed while waiting ---------------------------------------------------
