@@ -51,7 +51,8 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 import aiohttp
 
 from bench import desk_console_seed as seeding
-from bench.setups import OUR_SERVER, TOKEN, database_env, free_port, fresh_postgres, serving
+from bench.setups import OUR_SERVER, TOKEN, database_env, free_port, fresh_postgres, serving, stop
+from bot.readiness import answers, wait_until
 from bot.settings import PROJECT_ROOT
 
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/storefront_bench")
@@ -118,8 +119,6 @@ def database_url(database: str, workdir: Path) -> str:
 @contextmanager
 def desk_process(url: str, rasa_url: str, workdir: Path, name: str) -> Iterator[Desk]:
     """`python -m bot serve-desk` on a free port, until it answers /health/live."""
-    import urllib.request
-
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**database_env(url), "RASA_URL": rasa_url, "RASA_TOKEN": TOKEN, "DESK_PORT": str(port),
@@ -130,23 +129,13 @@ def desk_process(url: str, rasa_url: str, workdir: Path, name: str) -> Iterator[
         process = subprocess.Popen([sys.executable, "-m", "bot", "serve-desk", "--port", str(port)], cwd=PROJECT_ROOT,
                                    env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.monotonic() + 120
-            while True:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the desk did not start: {log_path.read_text()[-2000:]}")
-                try:
-                    with urllib.request.urlopen(f"{base}/health/live", timeout=2):
-                        break
-                except OSError:
-                    time.sleep(0.1)
+            up = wait_until(lambda: process.poll() is not None or answers(f"{base}/health/live"), timeout=120,
+                            interval=0.1)
+            if not up or process.poll() is not None:
+                raise RuntimeError(f"the desk did not start: {log_path.read_text()[-2000:]}")
             yield Desk(base, process.pid, log_path)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 @contextmanager

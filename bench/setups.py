@@ -80,15 +80,21 @@ def serving(model: Path, workdir: Path, env: dict, log_name: str, rasa_server: S
             raise RuntimeError(f"{log_name}: servers did not start; see {workdir}/{log_name}-*.log")
         yield Running(url, time.perf_counter() - started, {"rasa": rasa.pid, "actions": actions.pid})
     finally:
-        for process in (rasa, actions):
-            process.terminate()
-        for process in (rasa, actions):
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop(rasa, actions, timeout=60)
         for log in logs:
             log.close()
+
+
+def stop(*processes: subprocess.Popen, timeout: float = 30) -> None:
+    """Ask each process to end, then end any still running after `timeout` seconds."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def database_env(url: Optional[str]) -> dict:

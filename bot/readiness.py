@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Callable, Optional
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """The URL answers with a 2xx within 2 s."""
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return 200 <= response.status < 300
@@ -25,9 +26,9 @@ def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.5)
 
 
 def servers_ready(rasa_url: str, token: str, action_port: int, desk_port: Optional[int] = None) -> bool:
-    return (_answers(f"{rasa_url}/status?token={token}")
-            and _answers(f"http://127.0.0.1:{action_port}/health")
-            and (desk_port is None or _answers(f"http://127.0.0.1:{desk_port}/health")))
+    return (answers(f"{rasa_url}/status?token={token}")
+            and answers(f"http://127.0.0.1:{action_port}/health")
+            and (desk_port is None or answers(f"http://127.0.0.1:{desk_port}/health")))
 
 
 def database_problem(engine, table: str) -> Optional[str]:
