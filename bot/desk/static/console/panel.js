@@ -40,8 +40,9 @@ const SOURCES = {order: "From a verified order", identity: "Signed in on the sho
 
 /** The panel's customer came from an email the shopper only typed (the offline form): the desk says
  *  verified: false. Orders found for that email may be someone else's. */
+// An email the shopper only typed: with no email known at all there is nothing to warn about.
 function isUnverified(c) {
-  return Boolean(c && (c.verified === false || (c.verified === undefined && c.source === "contact")));
+  return Boolean(c && c.email && (c.verified === false || (c.verified === undefined && c.source === "contact")));
 }
 
 /** A name or an email as text that wraps at sensible points (before the @, after a dot of the name part),
