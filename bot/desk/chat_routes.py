@@ -24,7 +24,7 @@ from bot.desk.blocking import in_session, in_thread
 from bot.desk.context import ENGINE, KNOWLEDGE, RASA, client_address, now
 from bot.desk.hygiene import BadRequest, json_object
 from bot.desk.rasa_client import RasaUnavailable
-from bot.desk.routing import BODY_KINDS, EVERYONE, Routes
+from bot.desk.routing import EVERYONE, Routes
 from bot.images import MAX_BYTES, ONLY_PHOTOS, TOO_LARGE, RefusedImage
 from bot.mail import MailUnavailable
 from bot.settings import get_settings

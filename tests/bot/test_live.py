@@ -10,8 +10,8 @@ from datetime import datetime
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import create_engine, select
+from aiohttp.test_utils import TestServer
+from sqlalchemy import create_engine
 
 from bot.db import create_schema, session_scope
 from bot.db.models import DeskAlert, Role, Ticket
