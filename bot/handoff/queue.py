@@ -70,12 +70,13 @@ def open_ticket(session: Session, *, conversation_id: str, reason: str, peak_ang
     ).scalars().first()
     if existing is not None:
         return existing
+    verified_order = verified_order_of(summary)
     ticket = Ticket(conversation_id=conversation_id, reason=reason, peak_anger=int(round(peak_anger * 100)),
                     priority=priority_for(reason, peak_level), summary=summary.to_json(),
                     status=TicketStatus.waiting, created_at=now,
                     client_key=hashed_client(client) if client else None,
-                    last_shopper_at=now, verified_order=verified_order_of(summary), preview=preview_of(summary),
-                    customer_email=customer_email or order_customer_email(session, verified_order_of(summary)))
+                    last_shopper_at=now, verified_order=verified_order, preview=preview_of(summary),
+                    customer_email=customer_email or order_customer_email(session, verified_order))
     session.add(ticket)
     session.flush()
     record(session, ticket_id=ticket.id, kind="created", at=now, detail={"reason": reason})
