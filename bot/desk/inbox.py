@@ -35,7 +35,7 @@ SLA_STATES = ("ok", "due_soon", "breached")
 CLOSED_STATUSES = (TicketStatus.resolved, TicketStatus.abandoned)
 REASON_TEXT = {
     "requested": "Asked for a person",
-    "anger": "Angry",
+    "anger": "Anger detected",  # not "Angry": the card's anger badge beside it says the level
     "repeated": f"Asked {Thresholds().repeats} times",
     "verification": "Could not verify the order",
     "late_order": "Late order",

@@ -96,7 +96,7 @@ def test_list_items_say_it_in_words_and_carry_the_console_columns(engine, queue)
                                                                                "order_verified": True})
     items = {t["id"]: t for t in page(engine, q["ana"], view="open", per_page=100)["tickets"]}
     item = items[angry]
-    assert item["reason_text"] == "Angry" and item["anger_level"] == "angry"
+    assert item["reason_text"] == "Anger detected" and item["anger_level"] == "angry"
     assert item["preview"] == "WHERE is it?? write to j***@e***.com"  # one line, the email masked
     assert item["verified_order"] == "TS100004" and item["awaiting_reply"] and item["unread"]
     assert item["sla"] is None or set(item["sla"]) >= {"state", "due_at"}

@@ -21,7 +21,7 @@ test("the handoff reason reads as words, the API's own words first", () => {
   assert.equal(core.reasonText({reason: "offline_message"}), "Out of hours message");
   assert.equal(core.reasonText({reason: "repeated", reason_text: "Asked 3 times"}), "Asked 3 times");
   assert.equal(core.reasonText({reason: "brand_new_reason"}), "Brand new reason");
-  assert.equal(core.reasonText({reason: "anger", reason_text: "Angry"}), "Anger detected");
+  assert.equal(core.reasonText({reason: "anger"}), "Anger detected");
 });
 
 test("the anger level comes from the API, else from the priority without the anger reason's bonus", () => {

@@ -56,8 +56,6 @@
   }
 
   function reasonText(ticket) {
-    // The desk's "Angry" for the anger handoff reads like the anger badge beside it ("Angry", "Furious").
-    if (ticket.reason === "anger") return REASONS.anger;
     if (ticket.reason_text) return ticket.reason_text;
     return REASONS[ticket.reason] || humanize(ticket.reason) || "Handed off";
   }
