@@ -42,8 +42,7 @@ from bot.desk.blocking import in_background_thread, in_session
 from bot.desk.context import CLOCK, ENGINE, USER, now
 from bot.desk.hygiene import error
 from bot.desk.routing import COOKIE, STAFF, Routes
-from bot.email_masking import mask_email
-from bot.handoff.queue import PREVIEW_LENGTH
+from bot.handoff.queue import preview_text
 from bot.trainer.tracker_events import EVENTS, has_events_table, read_events
 
 logger = logging.getLogger(__name__)
@@ -212,10 +211,10 @@ def _preview(event: dict) -> Optional[str]:
         return None
     if not lines:
         return None
-    text = " ".join(str(lines[0].get("text") or "").split())
+    text = preview_text(str(lines[0].get("text") or ""))
     if not text:
         return PHOTO_PREVIEW if lines[0].get("attachments") else None
-    return mask_email(text)[:PREVIEW_LENGTH]
+    return text
 
 
 def apply_shopper_messages(session: Session, event_ids: List[int], now: datetime) -> List[Tuple[int, datetime]]:

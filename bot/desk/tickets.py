@@ -11,7 +11,7 @@ from bot.db.models import Ticket, TicketEvent, TicketNote, TicketStatus, User
 from bot.desk import attachments, inbox, sla
 from bot.desk import canned, conversation, customers
 from bot.handoff.history import record
-from bot.handoff.queue import PREVIEW_LENGTH, claim, resolve
+from bot.handoff.queue import claim, preview_text, resolve
 from bot.knowledge.loader import KnowledgeBase
 from bot.orders.lookup import find_order_view
 from bot.orders.masking import mask_email
@@ -60,7 +60,7 @@ def ticket_json(ticket: Ticket, now: datetime, *, viewer_id: Optional[int] = Non
 def _summary_preview(summary: dict) -> Optional[str]:
     """For tickets opened before previews were kept, or by the offline form: the latest thing asked."""
     asked = [text for text in summary.get("asked") or [] if isinstance(text, str) and text.strip()]
-    return mask_email(" ".join(asked[-1].split()))[:PREVIEW_LENGTH] if asked else None
+    return preview_text(asked[-1]) if asked else None
 
 
 def verified_order_details(session: Session, slots: dict) -> Optional[dict]:

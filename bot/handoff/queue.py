@@ -87,7 +87,12 @@ def preview_of(summary: Summary) -> Optional[str]:
     """The shopper's latest line as the summary holds it (emails already masked), for the ticket list."""
     said = [m.get("text") for m in summary.last_messages if m.get("from") == "shopper" and m.get("text")]
     latest = said[-1] if said else (summary.asked[-1] if summary.asked else None)
-    return mask_email(" ".join(latest.split()))[:PREVIEW_LENGTH] if latest else None
+    return preview_text(latest) if latest else None
+
+
+def preview_text(text: str) -> str:
+    """A shopper's line for the ticket list: on one line, emails masked, at most PREVIEW_LENGTH."""
+    return mask_email(" ".join(text.split()))[:PREVIEW_LENGTH]
 
 
 def order_customer_email(session: Session, number: Optional[str]) -> Optional[str]:
